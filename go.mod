@@ -1,0 +1,3 @@
+module github.com/queuewatch/queuewatch
+
+go 1.26.8
