@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/rule"
 )
 
 // State is the state of one series' state machine.
@@ -32,34 +33,17 @@ const (
 	ActionResolve Action = "resolve"
 )
 
-// Priority is an OpsGenie-style priority, P1 (highest) to P5.
-type Priority string
+// Priority is an OpsGenie-style priority, P1 (highest) to P5; see rule.Priority.
+type Priority = rule.Priority
 
-// Priorities.
+// Priorities, for convenience.
 const (
-	P1 Priority = "P1"
-	P2 Priority = "P2"
-	P3 Priority = "P3"
-	P4 Priority = "P4"
-	P5 Priority = "P5"
+	P1 = rule.P1
+	P2 = rule.P2
+	P3 = rule.P3
+	P4 = rule.P4
+	P5 = rule.P5
 )
-
-// ParsePriority accepts "P1".."P5" (case-insensitive).
-func ParsePriority(s string) (Priority, error) {
-	if len(s) == 2 && (s[0] == 'P' || s[0] == 'p') && s[1] >= '1' && s[1] <= '5' {
-		return Priority("P" + s[1:]), nil
-	}
-	return "", fmt.Errorf("priority %q is not one of P1, P2, P3, P4, P5", s)
-}
-
-// Rank orders priorities: P1 ranks 1, P5 ranks 5; lower is more urgent.
-// An empty priority ranks 6.
-func (p Priority) Rank() int {
-	if len(p) == 2 {
-		return int(p[1] - '0')
-	}
-	return 6
-}
 
 // Key returns the alert key of a series: "{queue_id}_{rule}" for queue totals,
 // "{queue_id}_{rule}_{media}" for a per-media series. It is the OpsGenie alias,
