@@ -120,3 +120,21 @@ type Sample struct {
 	At        time.Time
 	Source    Source
 }
+
+// ordinal numbers the vocabulary for compact per-queue storage.
+var ordinal = func() map[Name]int {
+	m := make(map[Name]int, len(vocabulary))
+	for i, n := range Names() {
+		m[n] = i
+	}
+	return m
+}()
+
+// Len is the number of metrics in the vocabulary.
+var Len = len(vocabulary)
+
+// Index returns a metric's position in Names(), for array-indexed storage.
+func Index(n Name) (int, bool) {
+	i, ok := ordinal[n]
+	return i, ok
+}
