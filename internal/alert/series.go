@@ -175,7 +175,9 @@ func (s *series) fire(out []Transition, at time.Time, ev rule.Evaluation, reason
 		Priority:  ev.Priority,
 	}
 	s.st.Held = held(s, at)
-	s.st.Episode.Notified = s.st.Held == ""
+	if s.st.Held == "" {
+		s.st.Episode.Notified, s.st.Episode.Destinations = true, s.rule.Notify
+	}
 	note := ""
 	if s.countFlap(at); s.st.Flapping {
 		note = s.flapNote()
@@ -282,7 +284,7 @@ func (s *series) release(out []Transition, at time.Time, held heldFunc) []Transi
 	}
 	was := s.st.Held
 	s.st.Held = ""
-	ep.Notified = true
+	ep.Notified, ep.Destinations = true, s.rule.Notify
 	return s.emit(out, s.st.State, at, ActionCreate, "notifications no longer held ("+was+"); breach still open", "")
 }
 
@@ -323,7 +325,7 @@ func (s *series) emit(out []Transition, from State, at time.Time, action Action,
 		t.Episode = &c
 		if action != ActionNone {
 			if ep.Notified {
-				t.Destinations = s.rule.Notify
+				t.Destinations = ep.Destinations
 			} else {
 				t.Held = s.st.Held
 			}

@@ -70,6 +70,9 @@ type Episode struct {
 	WorstAt   time.Time   `json:"worst_at"`
 	Priority  Priority    `json:"priority"` // the most urgent priority reached
 	Notified  bool        `json:"notified"` // a create was owed to destinations
+	// Destinations are the destinations the create was owed to; later updates
+	// and the resolve go to the same ones, even if the rule changed meanwhile.
+	Destinations []string `json:"destinations,omitempty"`
 }
 
 // Open reports whether the episode has not ended.
