@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/app"
+	"github.com/queuewatch/queuewatch/internal/config"
+)
+
+func checkConfig(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check-config", "check-config --config FILE",
+		"Validates a configuration file with the same code serve uses. Prints every problem as\nfile:line: key: message and exits 1, or prints a summary and exits 0.", stderr)
+	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, app.Summary(cfg))
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve --config FILE",
+		"Runs the service: loads the configuration, opens the store, resumes open alerts and\nserves HTTP until SIGINT or SIGTERM, then finishes in-flight writes and exits.", stderr)
+	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the configuration's log_level)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	level := cfg.LogLevel
+	if *logLevel != "" {
+		level = *logLevel
+	}
+	log, err := app.NewLogger(stderr, *logFormat, level)
+	if err != nil {
+		return err
+	}
+	return app.Serve(ctx, cfg, log)
+}
+
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("replay", "replay --config FILE [--format text|json] EVENTS.jsonl",
+		"Feeds recorded samples through the configured rules using the samples' own clock and\n"+
+			"prints each transition and the notifications it would send. Nothing is stored or sent.\n"+
+			"Each input line is {\"at\",\"queue_id\",\"queue_name\",\"media_type\",\"metric\",\"value\"}; \"-\" reads standard input.", stderr)
+	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	format := fs.String("format", "text", "output format: text or json")
+	until := fs.String("until", "", "advance the clock to this RFC 3339 `time` after the last sample (completes pending and resolving alerts)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	opts := app.ReplayOptions{Format: *format, Name: fs.Arg(0)}
+	if *until != "" {
+		t, err := time.Parse(time.RFC3339, *until)
+		if err != nil {
+			return fmt.Errorf("--until: %w", err)
+		}
+		opts.Until = t
+	}
+	in := io.Reader(os.Stdin)
+	if fs.Arg(0) != "-" {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	return app.Replay(ctx, cfg, in, stdout, opts)
+}
+
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", "demo [--queues N] [--speed X] [--duration D]",
+		"Runs queuewatch against a simulated contact center with no accounts and no configuration:\n"+
+			"scripted incidents (a lunch spike, agents logging off, a queue hovering at its target)\n"+
+			"play out within the first minutes and each transition and notification is printed.", stderr)
+	opts := app.DemoOptions{}
+	fs.IntVar(&opts.Queues, "queues", 8, "number of simulated queues")
+	fs.Float64Var(&opts.Speed, "speed", 10, "simulated seconds per real second")
+	fs.DurationVar(&opts.Duration, "duration", 0, "stop after this much simulated time (0 runs until interrupted)")
+	fs.Uint64Var(&opts.Seed, "seed", 1, "simulation seed: the same seed plays the same day")
+	fs.StringVar(&opts.Store, "store", "", "SQLite file to keep state in (default: a file in a temporary directory)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if opts.Speed <= 0 || opts.Queues <= 0 {
+		fmt.Fprintln(stderr, "queuewatch demo: --speed and --queues must be positive")
+		return errUsage
+	}
+	return app.Demo(ctx, opts, stdout)
+}

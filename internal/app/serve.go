@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/rule"
+	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/sqlite"
+)
+
+// OpenStore opens the store named by a configuration's store DSN.
+func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path, err := sqlite.PathFromDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, errors.New("store: PostgreSQL is not supported by this build yet; use sqlite:FILE")
+	}
+	return nil, fmt.Errorf("store %q: use sqlite:FILE or postgres://", dsn)
+}
+
+// Service is a running queuewatch: store, engine and HTTP server.
+type Service struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	store  store.Store
+	engine *alert.Engine
+	srv    *http.Server
+	ln     net.Listener
+	ready  atomic.Bool
+	clock  alert.Clock
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// Start opens the store, resumes stored alerts into a new engine and starts
+// listening. Stop it with Shutdown.
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, error) {
+	rules, err := rule.Compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	eng, err := alert.New(alert.Options{Rules: rules, Committer: st, Shards: cfg.Engine.Shards, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	states, err := st.LoadSeries(ctx)
+	if err == nil {
+		err = eng.Restore(ctx, states)
+	}
+	if err != nil {
+		_ = eng.Close(ctx)
+		st.Close()
+		return nil, fmt.Errorf("resuming stored alerts: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		_ = eng.Close(ctx)
+		st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, ln: ln, clock: wallClock{}}
+	s.srv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	s.ready.Store(true)
+	log.Info("queuewatch started", "version", Version(), "listen", ln.Addr().String(), "store", redactDSN(cfg.Store),
+		"rules", len(rules), "destinations", len(cfg.Destinations), "resumed_series", len(states))
+	return s, nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (s *Service) Addr() string { return s.ln.Addr().String() }
+
+// Engine returns the service's engine.
+func (s *Service) Engine() *alert.Engine { return s.engine }
+
+// Run serves HTTP and advances series clocks until ctx ends, then shuts down.
+func (s *Service) Run(ctx context.Context) error {
+	tick := s.cfg.Engine.Tick.D()
+	if tick <= 0 {
+		tick = time.Second
+	}
+	tickCtx, cancelTick := context.WithCancel(ctx)
+	defer cancelTick()
+	go s.engine.RunTicker(tickCtx, s.clock, tick)
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = s.Shutdown(context.Background())
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.Shutdown(shutCtx)
+}
+
+// Shutdown stops accepting requests, lets in-flight requests finish, writes
+// every transition already made and closes the store.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	var errs []error
+	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := s.engine.Close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing store: %w", err))
+	}
+	if len(errs) == 0 {
+		s.log.Info("stopped cleanly")
+	}
+	return errors.Join(errs...)
+}
+
+// Serve runs the service until ctx ends.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	s, err := Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return mux
+}
+
+// readyz answers 200 when the service can take work: it is not shutting down
+// and the store answers.
+func (s *Service) readyz(w http.ResponseWriter, r *http.Request) {
+	checks := map[string]string{}
+	ok := s.ready.Load()
+	if !ok {
+		checks["service"] = "shutting down"
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.PendingCounts(ctx); err != nil {
+		ok = false
+		checks["store"] = "unreachable: " + err.Error()
+	} else {
+		checks["store"] = "ok"
+	}
+	stats := s.engine.Stats()
+	body := map[string]any{"checks": checks, "samples": stats.Samples, "transitions": stats.Transitions}
+	if stats.CommitFails > 0 {
+		body["commit_failures"] = stats.CommitFails
+	}
+	if ok {
+		body["status"] = "ready"
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
+	body["status"] = "not ready"
+	writeJSON(w, http.StatusServiceUnavailable, body)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// redactDSN hides a password in a store DSN.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon+1] + "xxxxx" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
