@@ -343,10 +343,12 @@ func (e *Engine) commitLoop() {
 			}
 		}
 		e.commitWithRetry(ts)
+		// Publish before answering, so a caller of Observe finds its
+		// transitions in its subscription when Observe returns.
+		e.publish(ts)
 		for _, r := range batch {
 			r.done <- nil
 		}
-		e.publish(ts)
 	}
 }
 

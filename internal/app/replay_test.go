@@ -91,11 +91,11 @@ func TestReplayRejectsBadLinesWithLineNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]string{
-		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"nope","value":1}`:    "in.jsonl:2: unknown metric \"nope\"",
-		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"waiting"}`:           `in.jsonl:2: "value" is missing`,
-		`{"queue_id":"q","metric":"waiting","value":1}`:                             `in.jsonl:2: "at" is missing`,
-		`{"at":"2026-01-01T00:00:00Z","metric":"waiting","value":1}`:                `in.jsonl:2: "queue_id" is missing`,
-		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"waiting","value":1,`: "in.jsonl:2: not a sample",
+		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"nope","value":1}`:              "in.jsonl:2: unknown metric \"nope\"",
+		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"waiting"}`:                     `in.jsonl:2: "value" is missing`,
+		`{"queue_id":"q","metric":"waiting","value":1}`:                                       `in.jsonl:2: "at" is missing`,
+		`{"at":"2026-01-01T00:00:00Z","metric":"waiting","value":1}`:                          `in.jsonl:2: "queue_id" is missing`,
+		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"waiting","value":1,`:           "in.jsonl:2: not a sample",
 		`{"at":"2026-01-01T00:00:00Z","queue_id":"q","metric":"waiting","value":1,"extra":2}`: "in.jsonl:2: not a sample",
 	}
 	for line, want := range cases {

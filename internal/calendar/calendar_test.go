@@ -48,7 +48,7 @@ func TestActive(t *testing.T) {
 		{"weekend", berlin, "2026-03-28T10:00:00Z", false},
 		{"holiday", berlin, "2026-12-25T10:00:00Z", false},
 		{"day after holiday", berlin, "2026-12-28T10:00:00Z", true},
-		{"wrapping range, friday evening", night, "2026-03-28T03:00:00Z", true}, // Fri 23:00 EDT
+		{"wrapping range, friday evening", night, "2026-03-28T03:00:00Z", true},                   // Fri 23:00 EDT
 		{"wrapping range, saturday early belongs to friday", night, "2026-03-28T09:00:00Z", true}, // Sat 05:00 EDT
 		{"wrapping range, saturday 06:00 closed", night, "2026-03-28T10:00:00Z", false},
 		{"wrapping range, thursday night closed", night, "2026-03-27T03:00:00Z", false}, // Thu 23:00

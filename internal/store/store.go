@@ -23,6 +23,14 @@ var (
 	ErrConflict = errors.New("store: conflicting update")
 )
 
+// ErrInvalid means an argument was refused before anything was stored, such
+// as a transition without a key; retrying the same call cannot succeed.
+var ErrInvalid = errors.New("store: invalid argument")
+
+// DefaultLimit is the number of rows ListDeliveries and ClaimDeliveries
+// return when the request's Limit is 0 or less.
+const DefaultLimit = 100
+
 // DeliveryStatus is the status of one outbox row.
 type DeliveryStatus string
 
@@ -117,6 +125,34 @@ type Ref struct {
 }
 
 // Store is the durable state of queuewatch.
+//
+// Details every implementation shares (the storetest suite checks them):
+//   - Commit validates the whole batch first (see ValidateTransition) and
+//     fails with an error wrapping ErrInvalid, storing nothing, when any
+//     transition is invalid. Several transitions of one key in a batch are
+//     applied in order, so the series state of the last one is kept. A
+//     destination named twice in one transition gets one outbox row.
+//   - A transition's episode (Transition.Episode, else Series.Episode) is
+//     stored by ID; a later transition of the same episode replaces it, so
+//     End, Worst and Priority follow the latest transition.
+//   - New outbox rows are pending, with NextAttemptAt, CreatedAt and UpdatedAt
+//     set to the transition's At, and EpisodeID taken from its episode.
+//   - Transitions returned by History and in Delivery.Transition do not
+//     carry Series (it is not part of their JSON form).
+//   - Episodes and History return every row when limit ≤ 0. ListDeliveries
+//     and ClaimDeliveries use DefaultLimit when Limit ≤ 0.
+//   - Times come back in UTC with nanosecond precision; the zero time is kept.
+//   - ClaimDeliveries sets Status to StatusInflight, ClaimedBy to Owner,
+//     LeaseUntil to Now+Lease and UpdatedAt to Now; a lease has expired when
+//     LeaseUntil ≤ Now. An owner whose lease expired may still finish the
+//     delivery as long as no other owner claimed it.
+//   - FinishDelivery increments Attempts, sets UpdatedAt to o.At, SentAt to
+//     o.At when sent and NextAttemptAt when pending, clears ClaimedBy and
+//     LeaseUntil, and sets LastError to o.Error when it is not empty (an
+//     earlier error is kept otherwise). Unknown ids give ErrNotFound.
+//   - RetryDelivery keeps Attempts and LastError; it sets NextAttemptAt and
+//     UpdatedAt to now.
+//   - Attempts returns ErrNotFound for an unknown delivery.
 type Store interface {
 	// Commit makes a batch of transitions durable in one transaction: for each,
 	// the series state, its episode, a history entry and one pending outbox row
