@@ -4,6 +4,8 @@ package calendar
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -56,11 +58,43 @@ func (s *Schedule) dayOpen(local time.Time) bool {
 	return s.Weekdays[local.Weekday()] && !s.Holidays[local.Format(time.DateOnly)]
 }
 
-var weekdayNames = map[string]time.Weekday{
-	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
-	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
-	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+// weekdayShort is the canonical spelling of each weekday, by time.Weekday.
+var weekdayShort = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+var weekdayNames = func() map[string]time.Weekday {
+	m := map[string]time.Weekday{}
+	for i, s := range weekdayShort {
+		m[s] = time.Weekday(i)
+		m[strings.ToLower(time.Weekday(i).String())] = time.Weekday(i)
+	}
+	return m
+}()
+
+// ParseWeekday reads one weekdays entry: a day ("mon", "Monday") or a range
+// of days ("mon-fri"; "fri-mon" wraps past Sunday). It returns the days it
+// covers and its canonical spelling.
+func ParseWeekday(entry string) (days [7]bool, canonical string, err error) {
+	e := strings.ToLower(strings.TrimSpace(entry))
+	from, to, isRange := strings.Cut(e, "-")
+	first, ok1 := weekdayNames[strings.TrimSpace(from)]
+	last, ok2 := first, true
+	if isRange {
+		last, ok2 = weekdayNames[strings.TrimSpace(to)]
+	}
+	if !ok1 || !ok2 {
+		return days, "", fmt.Errorf("%q is not a weekday or a range of weekdays; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri", entry)
+	}
+	for wd := first; ; wd = (wd + 1) % 7 {
+		days[wd] = true
+		if wd == last {
+			break
+		}
+	}
+	canonical = weekdayShort[first]
+	if isRange {
+		canonical += "-" + weekdayShort[last]
+	}
+	return days, canonical, nil
 }
 
 // ParseWeekdays turns entries like "mon", "Friday" or "mon-fri" into a set.
@@ -74,57 +108,39 @@ func ParseWeekdays(entries []string) ([7]bool, error) {
 		return set, nil
 	}
 	for _, e := range entries {
-		from, to, isRange := strings.Cut(strings.ToLower(strings.TrimSpace(e)), "-")
-		a, ok := weekdayNames[from]
-		if !ok {
-			return set, fmt.Errorf("weekday %q is not one of mon, tue, wed, thu, fri, sat, sun", e)
+		days, _, err := ParseWeekday(e)
+		if err != nil {
+			return set, err
 		}
-		b := a
-		if isRange {
-			if b, ok = weekdayNames[to]; !ok {
-				return set, fmt.Errorf("weekday %q is not one of mon, tue, wed, thu, fri, sat, sun", e)
-			}
-		}
-		for d := a; ; d = (d + 1) % 7 {
-			set[d] = true
-			if d == b {
-				break
-			}
+		for i, on := range days {
+			set[i] = set[i] || on
 		}
 	}
 	return set, nil
 }
 
-// ParseRange parses "HH:MM-HH:MM" (end may be 24:00).
+var hoursPattern = regexp.MustCompile(`^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$`)
+
+// ParseRange reads a time range "HH:MM-HH:MM". The end may be 24:00; a
+// start after the end wraps past midnight.
 func ParseRange(s string) (MinuteRange, error) {
-	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
-	if !ok {
-		return MinuteRange{}, fmt.Errorf("hours %q must look like 08:00-18:00", s)
+	m := hoursPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return MinuteRange{}, fmt.Errorf("%q is not a time range HH:MM-HH:MM, such as 08:00-18:00", s)
 	}
-	a, err := parseClock(from)
-	if err != nil {
-		return MinuteRange{}, fmt.Errorf("hours %q: %w", s, err)
+	num := func(i int) int { n, _ := strconv.Atoi(m[i]); return n }
+	sh, sm, eh, em := num(1), num(2), num(3), num(4)
+	if sh > 23 || sm > 59 || eh > 24 || em > 59 || (eh == 24 && em != 0) {
+		return MinuteRange{}, fmt.Errorf("%q has a time outside 00:00-24:00", s)
 	}
-	b, err := parseClock(to)
-	if err != nil {
-		return MinuteRange{}, fmt.Errorf("hours %q: %w", s, err)
+	r := MinuteRange{Start: sh*60 + sm, End: eh*60 + em}
+	if r.Start == r.End {
+		return MinuteRange{}, fmt.Errorf("%q starts and ends at the same time; use 00:00-24:00 for the whole day", s)
 	}
-	if a == b {
-		return MinuteRange{}, fmt.Errorf("hours %q: start and end are the same", s)
-	}
-	if a == 24*60 {
-		return MinuteRange{}, fmt.Errorf("hours %q: a range cannot start at 24:00", s)
-	}
-	return MinuteRange{Start: a, End: b}, nil
+	return r, nil
 }
 
-func parseClock(s string) (int, error) {
-	var h, m int
-	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || n != 2 {
-		return 0, fmt.Errorf("%q is not HH:MM", s)
-	}
-	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
-		return 0, fmt.Errorf("%q is not a time between 00:00 and 24:00", s)
-	}
-	return h*60 + m, nil
+// String renders the range canonically, e.g. "08:00-18:00".
+func (r MinuteRange) String() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", r.Start/60, r.Start%60, r.End/60, r.End%60)
 }
