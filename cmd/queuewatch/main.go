@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/queuewatch/queuewatch/internal/app"
+	"github.com/queuewatch/queuewatch/internal/config"
 )
 
 const usage = `queuewatch watches Genesys Cloud queues and pages on-call when a queue breaches its service level.
@@ -70,6 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return 2
 	default:
+		var problems *config.Errors
+		if errors.As(err, &problems) {
+			// Already "file:line: key: message" lines, one per problem.
+			fmt.Fprintln(stderr, problems.Error())
+			return 1
+		}
 		fmt.Fprintf(stderr, "queuewatch %s: %v\n", cmd, err)
 		return 1
 	}

@@ -37,6 +37,9 @@ func TestCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := run(tc.args, &out, &errb)
+			if tc.code == 1 && strings.Contains(tc.name, "lines") && !strings.HasPrefix(errb.String(), bad+":5: ") {
+				t.Fatalf("config problems must be printed as bare file:line lines, got %q", errb.String())
+			}
 			if code != tc.code || !strings.Contains(out.String(), tc.out) || !strings.Contains(errb.String(), tc.err) {
 				t.Fatalf("run(%v) = %d\nstdout: %s\nstderr: %s\nwant code %d, stdout containing %q, stderr containing %q",
 					tc.args, code, out.String(), errb.String(), tc.code, tc.out, tc.err)
