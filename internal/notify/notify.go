@@ -65,3 +65,21 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// BatchNotifier is implemented by notifiers that can send several deliveries
+// in one go, such as Slack rolling many alerts for one channel into a single
+// summary message during a storm. The dispatcher hands a BatchNotifier all
+// due deliveries of its destination that it claimed together (at most one per
+// alert key, so per-key order holds).
+type BatchNotifier interface {
+	Notifier
+	// NotifyBatch sends ds and returns one result per delivery, in order.
+	// prev[i] is the stored handle of ds[i]'s episode, or nil.
+	NotifyBatch(ctx context.Context, ds []store.Delivery, prev []*store.Ref) []Result
+}
+
+// Result is the outcome of one delivery of a batch.
+type Result struct {
+	Receipt Receipt
+	Err     error
+}
