@@ -136,7 +136,9 @@ type Ref struct {
 //     stored by ID; a later transition of the same episode replaces it, so
 //     End, Worst and Priority follow the latest transition.
 //   - New outbox rows are pending, with NextAttemptAt, CreatedAt and UpdatedAt
-//     set to the transition's At, and EpisodeID taken from its episode.
+//     set to the transition's At (so a transition dated ahead of the
+//     claimer's clock is not due before then), and EpisodeID taken from its
+//     episode.
 //   - Transitions returned by History and in Delivery.Transition do not
 //     carry Series (it is not part of their JSON form).
 //   - Episodes and History return every row when limit ≤ 0. ListDeliveries
@@ -153,6 +155,9 @@ type Ref struct {
 //   - RetryDelivery keeps Attempts and LastError; it sets NextAttemptAt and
 //     UpdatedAt to now.
 //   - Attempts returns ErrNotFound for an unknown delivery.
+//   - Requests that fail ClaimRequest.Validate, Outcome.Validate or
+//     Ref.Validate are refused with ErrInvalid, as is a zero RetryDelivery
+//     time.
 type Store interface {
 	// Commit makes a batch of transitions durable in one transaction: for each,
 	// the series state, its episode, a history entry and one pending outbox row

@@ -1,0 +1,307 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/store"
+)
+
+// deliveryCols are the outbox columns scanDelivery reads, in order.
+// The transition is read from its history row.
+const deliveryCols = `id, destination, key, episode_id, action,
+	(SELECT data FROM transitions WHERE transitions.id = outbox.transition_id), status, attempts,
+	next_attempt_at, last_error, claimed_by, lease_until, created_at, updated_at, sent_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDelivery(sc scanner) (store.Delivery, error) {
+	var (
+		d                                     store.Delivery
+		action, data, status                  string
+		next, lease, created, updated, sentAt int64
+	)
+	if err := sc.Scan(&d.ID, &d.Destination, &d.Key, &d.EpisodeID, &action, &data, &status, &d.Attempts,
+		&next, &d.LastError, &d.ClaimedBy, &lease, &created, &updated, &sentAt); err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal([]byte(data), &d.Transition); err != nil {
+		return d, fmt.Errorf("delivery %d: transition: %w", d.ID, err)
+	}
+	d.Action, d.Status = alert.Action(action), store.DeliveryStatus(status)
+	d.NextAttemptAt, d.LeaseUntil, d.SentAt = fromNS(next), fromNS(lease), fromNS(sentAt)
+	d.CreatedAt, d.UpdatedAt = fromNS(created), fromNS(updated)
+	return d, nil
+}
+
+func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
+	defer rows.Close()
+	var out []store.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// sqlClaim claims due rows in one statement, so that two claimers can never
+// take the same row. A row is due when pending and not before its next
+// attempt, or in flight with an expired lease, and no older row of its
+// destination and key is still owed (pending or in flight).
+const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+	WHERE id IN (
+		SELECT o.id FROM outbox o INDEXED BY outbox_open
+		WHERE o.status IN ('pending', 'inflight')
+			AND (?4 = '' OR o.destination = ?4)
+			AND ((o.status = 'pending' AND o.next_attempt_at <= ?3)
+				OR (o.status = 'inflight' AND o.lease_until <= ?3))
+			AND NOT EXISTS (
+				SELECT 1 FROM outbox p
+				WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+					AND p.status IN ('pending', 'inflight'))
+		ORDER BY o.id
+		LIMIT ?5)
+	RETURNING ` + deliveryCols
+
+// ClaimDeliveries implements store.Store; Limit ≤ 0 means store.DefaultLimit.
+func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	now := ns(req.Now)
+	rows, err := s.w.QueryContext(ctx, sqlClaim, req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination,
+		limitArg(req.Limit, store.DefaultLimit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	slices.SortFunc(ds, func(a, b store.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	if len(ds) > 0 {
+		s.ckpt.committed()
+	}
+	return ds, nil
+}
+
+// FinishDelivery implements store.Store.
+func (s *Store) FinishDelivery(ctx context.Context, id int64, owner string, o store.Outcome) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("sqlite: finish delivery %d: %w", id, err)
+	}
+	if err := s.finish(ctx, id, owner, o); err != nil {
+		return fmt.Errorf("sqlite: finish delivery %d: %w", id, err)
+	}
+	s.ckpt.committed()
+	return nil
+}
+
+func (s *Store) finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	at := ns(o.At)
+	var sentAt any
+	if o.Status == store.StatusSent {
+		sentAt = at
+	}
+	var next any
+	if o.Status == store.StatusPending {
+		next = ns(o.NextAttemptAt)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?1, attempts = attempts + 1,
+			next_attempt_at = COALESCE(?2, next_attempt_at),
+			last_error = CASE WHEN ?3 = '' THEN last_error ELSE ?3 END,
+			claimed_by = '', lease_until = 0, updated_at = ?4, sent_at = COALESCE(?5, sent_at)
+		WHERE id = ?6 AND status = 'inflight' AND claimed_by = ?7`,
+		string(o.Status), next, o.Error, at, sentAt, id, owner)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return missing(ctx, tx, id, store.ErrLeaseLost)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error, code, duration_ns)
+		VALUES (?, ?, ?, ?, ?, ?)`, id, at, string(o.Status), o.Error, o.Code, int64(o.Duration)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// missing explains why a conditional update of delivery id matched no row:
+// ErrNotFound when there is no such delivery, otherwise orElse.
+func missing(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64, orElse error) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return orElse
+}
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
+	if now.IsZero() || !store.TimeInRange(now) {
+		return fmt.Errorf("sqlite: retry delivery %d: %w: time %v", id, store.ErrInvalid, now)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: retry delivery %d: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?1, updated_at = ?1,
+		claimed_by = '', lease_until = 0 WHERE id = ?2 AND status = 'dead'`, ns(now), id)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = missing(ctx, tx, id, store.ErrConflict)
+		}
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: retry delivery %d: %w", id, err)
+	}
+	s.ckpt.committed()
+	return nil
+}
+
+// ListDeliveries implements store.Store. Filters by key, episode or dead
+// status use indexes; others scan the outbox newest first until Limit rows
+// match.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, val string }{
+		{"status", string(f.Status)}, {"destination", f.Destination}, {"key", f.Key}, {"episode_id", f.EpisodeID},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	// A key's (or an episode's) deliveries are found through its
+	// transitions; every delivery's episode is stored with it.
+	switch {
+	case f.Key != "":
+		where = append(where, "transition_id IN (SELECT id FROM transitions WHERE key = ?)")
+		args = append(args, f.Key)
+	case f.EpisodeID != "":
+		where = append(where, `transition_id IN (SELECT id FROM transitions
+			WHERE key IN (SELECT key FROM episodes WHERE id = ?))`)
+		args = append(args, f.EpisodeID)
+	}
+	q := `SELECT ` + deliveryCols + ` FROM outbox`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limitArg(f.Limit, store.DefaultLimit))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list deliveries: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// Attempts implements store.Store.
+func (s *Store) Attempts(ctx context.Context, id int64) ([]store.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT o.id, a.at, a.status, a.error, a.code, a.duration_ns
+		FROM outbox o LEFT JOIN delivery_attempts a ON a.delivery_id = o.id
+		WHERE o.id = ? ORDER BY a.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %d: %w", id, err)
+	}
+	defer rows.Close()
+	found := false
+	out := []store.Attempt{}
+	for rows.Next() {
+		found = true
+		var (
+			a       store.Attempt
+			at, dur sql.NullInt64
+			status  sql.NullString
+			msg     sql.NullString
+			code    sql.NullInt64
+		)
+		if err := rows.Scan(&a.DeliveryID, &at, &status, &msg, &code, &dur); err != nil {
+			return nil, fmt.Errorf("sqlite: attempts of %d: %w", id, err)
+		}
+		if !at.Valid {
+			continue // the delivery exists but has no attempt yet
+		}
+		a.At, a.Status, a.Error = fromNS(at.Int64), store.DeliveryStatus(status.String), msg.String
+		a.Code, a.Duration = int(code.Int64), time.Duration(dur.Int64)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %d: %w", id, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("sqlite: attempts of %d: %w", id, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// PendingCounts implements store.Store.
+func (s *Store) PendingCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT destination, COUNT(*) FROM outbox INDEXED BY outbox_open
+		WHERE status IN ('pending', 'inflight') GROUP BY destination`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var d string
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: pending counts: %w", err)
+		}
+		out[d] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: pending counts: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue implements store.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
+		FROM outbox INDEXED BY outbox_open WHERE status IN ('pending', 'inflight')`).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: next due: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromNS(next.Int64), true, nil
+}
