@@ -46,6 +46,7 @@ type Options struct {
 type Stats struct {
 	Samples     uint64 // samples evaluated
 	OutOfOrder  uint64 // samples older than their series' latest, ignored
+	Invalid     uint64 // samples without a queue id or time, or with a non-finite value, ignored
 	NoTarget    uint64 // evaluations skipped because the queue's target is unknown
 	Transitions uint64 // transitions committed
 	Commits     uint64 // store transactions
@@ -72,7 +73,7 @@ type Engine struct {
 	subMu sync.Mutex
 	subs  map[*subscriber]struct{}
 
-	samples, outOfOrder, noTarget, transitions, commits, commitFails, dropped atomic.Uint64
+	samples, outOfOrder, invalid, noTarget, transitions, commits, commitFails, dropped atomic.Uint64
 }
 
 type commitReq struct {
@@ -257,7 +258,7 @@ func (e *Engine) Snapshot(ctx context.Context) ([]SeriesView, []QueueView, error
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
 	return Stats{
-		Samples: e.samples.Load(), OutOfOrder: e.outOfOrder.Load(), NoTarget: e.noTarget.Load(),
+		Samples: e.samples.Load(), OutOfOrder: e.outOfOrder.Load(), Invalid: e.invalid.Load(), NoTarget: e.noTarget.Load(),
 		Transitions: e.transitions.Load(), Commits: e.commits.Load(), CommitFails: e.commitFails.Load(),
 		Dropped: e.dropped.Load(),
 	}

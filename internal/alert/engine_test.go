@@ -168,3 +168,22 @@ func TestShardedOrderPerQueue(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidSamplesAreIgnored(t *testing.T) {
+	mc := &memCommitter{}
+	e, _ := New(Options{Rules: []*rule.Rule{below("sla", 80, 80)}, Committer: mc})
+	defer e.Close(context.Background())
+	nan := 0.0
+	nan = nan / nan
+	bad := []metric.Sample{
+		{QueueID: "q", Metric: metric.ServiceLevel, Value: nan, At: t0},
+		{QueueID: "", Metric: metric.ServiceLevel, Value: 1, At: t0},
+		{QueueID: "q", Metric: metric.ServiceLevel, Value: 1},
+	}
+	if err := e.Observe(context.Background(), bad...); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Stats().Invalid; got != 3 || len(mc.all()) != 0 {
+		t.Fatalf("invalid=%d transitions=%d", got, len(mc.all()))
+	}
+}

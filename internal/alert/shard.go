@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"math"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/metric"
@@ -95,6 +96,10 @@ func (sh *shard) handle(req shardReq) {
 }
 
 func (sh *shard) observe(smp *metric.Sample) {
+	if math.IsNaN(smp.Value) || math.IsInf(smp.Value, 0) || smp.QueueID == "" || smp.At.IsZero() {
+		sh.e.invalid.Add(1) // never evaluated: it would poison state and the store refuses it
+		return
+	}
 	q := sh.queue(smp.QueueID, smp.QueueName, smp.MediaType, smp.At)
 	if idx, ok := metric.Index(smp.Metric); ok {
 		q.values[idx] = smp.Value
