@@ -95,7 +95,7 @@ func New(opts Options) (*Engine, error) {
 		store:    opts.Committer,
 		log:      opts.Logger,
 		maxBatch: opts.MaxBatch,
-		commitCh: make(chan commitReq, 4*n),
+		commitCh: make(chan commitReq, 1024), // deep enough that shards never wait while a commit runs
 		closing:  make(chan struct{}),
 		finished: make(chan struct{}),
 		subs:     map[*subscriber]struct{}{},
