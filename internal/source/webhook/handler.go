@@ -1,0 +1,161 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/metric"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBody        = 1 << 20
+	DefaultDedupWindow    = 10 * time.Minute
+	DefaultDedupSize      = 100_000
+	DefaultMaxQueues      = 10_000
+	DefaultRetryAfter     = 5 * time.Second
+	DefaultObserveTimeout = 30 * time.Second
+)
+
+// ErrAuthRequired is returned by New when no credential is configured and
+// Insecure is false.
+var ErrAuthRequired = errors.New("webhook authentication is required: set webhook.secret or webhook.tokens, or webhook.insecure: true")
+
+// Observer evaluates samples. The alert engine satisfies it: Observe
+// returns only once every transition the samples caused is durable.
+type Observer interface {
+	Observe(ctx context.Context, samples ...metric.Sample) error
+}
+
+// Config configures a Handler. Zero values take the defaults.
+type Config struct {
+	// Secret keys the HMAC-SHA256 of X-Genesys-Cloud-Signature.
+	Secret []byte
+	// Tokens are the accepted Authorization: Bearer tokens; empty ones are
+	// ignored.
+	Tokens []string
+	// Insecure accepts requests without credentials.
+	Insecure bool
+	// MaxAge, when positive, refuses events whose timestamp is further than
+	// MaxAge from the server clock.
+	MaxAge time.Duration
+	// MaxBody limits the request body (default 1 MiB).
+	MaxBody int64
+	// Clock tells the time (default time.Now).
+	Clock func() time.Time
+	// Logger receives the handler's logs (default slog.Default()).
+	Logger *slog.Logger
+	// DedupWindow is how long accepted event ids are remembered (default 10m).
+	DedupWindow time.Duration
+	// DedupSize is how many event ids are remembered at most (default 100k).
+	DedupSize int
+	// MaxQueues bounds the distinct queue ids whose samples are evaluated
+	// (default 10k); samples of further queues are dropped and counted.
+	MaxQueues int
+	// RetryAfter is the Retry-After of a 503 answer (default 5s).
+	RetryAfter time.Duration
+	// ObserveTimeout bounds one Observe call (default 30s). Observe does not
+	// stop when the client goes away, so that its outcome is remembered.
+	ObserveTimeout time.Duration
+	// OnResult, when set, is called with the result of every request
+	// (ResultAccepted, ResultIgnored, …).
+	OnResult func(result string)
+}
+
+// Option changes how a Handler works.
+type Option func(*Handler)
+
+// WithNotificationParser replaces the parser of Genesys notification
+// envelopes (topicName, eventBody), for example with the shared
+// genesys.ParseNotification. The handler still decides which topics are
+// evaluated, fills in samples' zero At with the event's time and sets their
+// Source to webhook. An error from parse answers 400 with its text.
+func WithNotificationParser(parse func(body []byte) ([]metric.Sample, error)) Option {
+	return func(h *Handler) {
+		h.parse = func(body []byte, at time.Time) ([]metric.Sample, error) {
+			samples, err := parse(body)
+			stamp(samples, at)
+			return samples, err
+		}
+	}
+}
+
+// Handler serves POST {webhook.path}. It is safe for concurrent use.
+type Handler struct {
+	obs            Observer
+	auth           *authenticator
+	maxAge         time.Duration
+	maxBody        int64
+	clock          func() time.Time
+	log            *slog.Logger
+	dedup          *dedup
+	queues         *tracker
+	retryAfter     time.Duration
+	observeTimeout time.Duration
+	onResult       func(string)
+	parse          parseFunc
+	counts         *counters
+	capOnce        sync.Once // logs the queue cap once
+}
+
+// New builds a Handler that hands samples to obs.
+func New(cfg Config, obs Observer, opts ...Option) (*Handler, error) {
+	if obs == nil {
+		return nil, errors.New("webhook: an Observer is required")
+	}
+	auth := newAuthenticator(cfg.Secret, cfg.Tokens, cfg.Insecure)
+	if !auth.configured() && !cfg.Insecure {
+		return nil, ErrAuthRequired
+	}
+	for _, c := range []struct {
+		name string
+		v    int64
+	}{
+		{"max age", int64(cfg.MaxAge)}, {"max body", cfg.MaxBody}, {"dedup window", int64(cfg.DedupWindow)},
+		{"dedup size", int64(cfg.DedupSize)}, {"max queues", int64(cfg.MaxQueues)},
+		{"retry after", int64(cfg.RetryAfter)}, {"observe timeout", int64(cfg.ObserveTimeout)},
+	} {
+		if c.v < 0 {
+			return nil, fmt.Errorf("webhook: %s must not be negative", c.name)
+		}
+	}
+	h := &Handler{
+		obs:            obs,
+		auth:           auth,
+		maxAge:         cfg.MaxAge,
+		maxBody:        orDefault(cfg.MaxBody, DefaultMaxBody),
+		clock:          cfg.Clock,
+		log:            cfg.Logger,
+		dedup:          newDedup(orDefault(cfg.DedupWindow, DefaultDedupWindow), orDefault(cfg.DedupSize, DefaultDedupSize)),
+		queues:         newTracker(orDefault(cfg.MaxQueues, DefaultMaxQueues)),
+		retryAfter:     orDefault(cfg.RetryAfter, DefaultRetryAfter),
+		observeTimeout: orDefault(cfg.ObserveTimeout, DefaultObserveTimeout),
+		onResult:       cfg.OnResult,
+		parse:          ParseNotificationAt,
+		counts:         newCounters(),
+	}
+	if h.clock == nil {
+		h.clock = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	if cfg.Insecure {
+		h.log.Warn("webhook accepts unauthenticated events (webhook.insecure: true)")
+	}
+	return h, nil
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
