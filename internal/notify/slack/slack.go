@@ -1,0 +1,193 @@
+// Package slack delivers queuewatch notifications to a Slack channel through
+// the Web API: one message per breach episode (chat.postMessage), edited in
+// place on every change (chat.update), turned green with a thread reply on
+// resolve. During an alert storm many episodes share one summary message.
+//
+// The handle stored per episode (store.Ref) is the message's channel and ts,
+// so updates after a restart edit the same message; if Slack lost it
+// (message_not_found) a new message is posted and its handle returned.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/store"
+)
+
+// DefaultBaseURL is the Slack Web API base.
+const DefaultBaseURL = "https://slack.com/api"
+
+// DefaultStormThreshold is how many deliveries of one batch that would each
+// post a new message turn into one storm summary instead.
+const DefaultStormThreshold = 5
+
+// Config configures a Notifier.
+type Config struct {
+	// Name is the destination's name, for messages about it.
+	Name string
+	// BaseURL is the Web API base; DefaultBaseURL when empty.
+	BaseURL string
+	// Token is the bot token (xoxb-…), sent only as a Bearer header.
+	Token config.Secret
+	// Channel is the channel ID (preferred) or name to post to.
+	Channel string
+	// PublicURL is queuewatch's dashboard base URL for a button; optional.
+	PublicURL string
+	// QueueURL returns the Genesys admin link of a queue; optional.
+	QueueURL func(queueID string) string
+	// StormThreshold is how many new-message deliveries of one batch start a
+	// storm summary; 0 means DefaultStormThreshold, negative turns it off.
+	StormThreshold int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Notifier sends to one Slack channel. It implements notify.Notifier and
+// notify.BatchNotifier and is safe for concurrent use.
+type Notifier struct {
+	cfg       Config
+	base      string
+	token     string
+	channel   string
+	threshold int
+	client    *http.Client
+	now       func() time.Time
+
+	stormMu sync.Mutex
+	current *storm            // the open storm new breaches join, or nil
+	storms  map[string]*storm // every storm in memory by channel/ts
+	order   []*storm          // storms oldest first, for eviction
+}
+
+var (
+	_ notify.Notifier      = (*Notifier)(nil)
+	_ notify.BatchNotifier = (*Notifier)(nil)
+)
+
+// New returns a Notifier for cfg that sends with client (a client with a
+// 10 s timeout when nil).
+func New(cfg Config, client *http.Client) (*Notifier, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("slack: token is required")
+	}
+	if strings.TrimSpace(cfg.Channel) == "" {
+		return nil, errors.New("slack: channel is required")
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("slack: base URL %q must be an absolute http(s) URL", base)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	n := &Notifier{
+		cfg: cfg, base: base, token: cfg.Token.Value(), channel: strings.TrimSpace(cfg.Channel),
+		threshold: cfg.StormThreshold, client: client, now: cfg.Now, storms: map[string]*storm{},
+	}
+	if n.threshold == 0 {
+		n.threshold = DefaultStormThreshold
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	return n, nil
+}
+
+// Name returns the destination's name.
+func (n *Notifier) Name() string { return n.cfg.Name }
+
+// RateKey returns the key of the rate limit a delivery counts against: the
+// channel, since Slack allows about one message per second per channel.
+func (n *Notifier) RateKey(d store.Delivery) string { return n.channel }
+
+// Notify sends one delivery: a new message for a create (or when there is
+// no usable handle), an edit of the episode's message otherwise, plus a
+// thread reply on resolve. Deliveries of a storm edit the storm summary.
+func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref) (notify.Receipt, error) {
+	if ref, ok := parseRef(prev); ok && ref.Storm {
+		r := n.NotifyBatch(ctx, []store.Delivery{d}, []*store.Ref{prev})
+		return r[0].Receipt, r[0].Err
+	}
+	ref, ok := parseRef(prev)
+	return n.notifyOne(ctx, d, ref, ok)
+}
+
+// notifyOne sends a delivery that has its own message (or none yet).
+func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, has bool) (notify.Receipt, error) {
+	t := d.Transition
+	resolve := d.Action == alert.ActionResolve
+	v := n.renderFiring(t)
+	if resolve {
+		v = n.renderResolved(t)
+	}
+	note := ""
+	if has {
+		_, code, err := n.send(ctx, "chat.update", chatRequest{Channel: ref.Channel, TS: ref.TS}, v)
+		switch {
+		case err == nil:
+			rec := notify.Receipt{Ref: ref.String(), Code: code}
+			if resolve {
+				if rerr := n.reply(ctx, ref, replyText(t)); rerr != nil {
+					if retryable(rerr) {
+						return notify.Receipt{}, fmt.Errorf("slack: thread reply: %w", rerr)
+					}
+					rec.Note = "resolved, but the thread reply failed: " + rerr.Error()
+				}
+			}
+			return rec, nil
+		case !goneErrors[slackCode(err)]:
+			return notify.Receipt{}, fmt.Errorf("slack: update message: %w", err)
+		}
+		note = slackCode(err) + ": posted a new message"
+	}
+	a, code, err := n.send(ctx, "chat.postMessage", chatRequest{Channel: n.channel}, v)
+	if err != nil {
+		return notify.Receipt{}, fmt.Errorf("slack: post message: %w", err)
+	}
+	return notify.Receipt{Ref: msgRef{Channel: a.Channel, TS: a.TS}.String(), Code: code, Note: note}, nil
+}
+
+// reply posts text in the thread of ref's message.
+func (n *Notifier) reply(ctx context.Context, ref msgRef, text string) error {
+	_, _, err := n.send(ctx, "chat.postMessage", chatRequest{Channel: ref.Channel, ThreadTS: ref.TS}, view{text: text})
+	return err
+}
+
+// send makes a chat.postMessage or chat.update call with v's text and
+// blocks. If Slack refuses the blocks it retries once with text only.
+func (n *Notifier) send(ctx context.Context, method string, req chatRequest, v view) (answer, int, error) {
+	req.Text, req.Blocks = v.text, v.blocks
+	if len(req.Blocks) > maxBlocks {
+		req.Blocks = req.Blocks[:maxBlocks]
+	}
+	if method == "chat.postMessage" {
+		no := false
+		req.UnfurlLinks, req.UnfurlMedia = &no, &no
+	}
+	a, code, err := n.call(ctx, method, req)
+	if err != nil && len(req.Blocks) > 0 && blockErrors[slackCode(err)] {
+		req.Blocks = nil
+		req.Text = clip(req.Text, maxFallback)
+		a, code, err = n.call(ctx, method, req)
+	}
+	if err == nil && a.Channel == "" {
+		a.Channel = req.Channel
+	}
+	if err == nil && a.TS == "" {
+		a.TS = req.TS
+	}
+	return a, code, err
+}
