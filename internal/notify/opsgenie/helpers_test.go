@@ -29,16 +29,16 @@ func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	f := &fixture{fake: fake.New()}
 	f.url = f.fake.Start(t)
 	cfg := Config{
-		Name:                "oncall",
-		BaseURL:             f.url,
-		APIKey:              fake.DefaultKey,
-		Responders:          []Responder{{Type: "team", Name: "Contact Center Ops"}, {Type: "user", Name: "ann@example.com"}},
-		Tags:                []string{"contact-center"},
-		PublicURL:           "https://qw.example.com/",
-		GenesysRegionDomain: "mypurecloud.com",
-		PollInterval:        time.Millisecond,
-		PollMax:             5 * time.Millisecond,
-		Now:                 func() time.Time { return start.Add(time.Hour) },
+		Name:         "oncall",
+		BaseURL:      f.url,
+		APIKey:       fake.DefaultKey,
+		Responders:   []Responder{{Type: "team", Name: "Contact Center Ops"}, {Type: "user", Name: "ann@example.com"}},
+		Tags:         []string{"contact-center"},
+		PublicURL:    "https://qw.example.com/",
+		QueueURL:     func(id string) string { return "https://apps.mypurecloud.com/directory/#/admin/routing/queues/" + id },
+		PollInterval: time.Millisecond,
+		PollMax:      5 * time.Millisecond,
+		Now:          func() time.Time { return start.Add(time.Hour) },
 	}
 	if edit != nil {
 		edit(&cfg)

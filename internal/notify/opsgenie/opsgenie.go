@@ -70,10 +70,9 @@ type Config struct {
 	// PublicURL is the base of queuewatch's dashboard; when set, alerts link
 	// to the queue's page under it.
 	PublicURL string
-	// GenesysRegionDomain is the Genesys Cloud domain suffix of the org, such
-	// as "mypurecloud.com" or "usw2.pure.cloud"; when set, alerts link to the
-	// queue in the Genesys admin UI at https://apps.{domain}.
-	GenesysRegionDomain string
+	// QueueURL, when set, returns the Genesys Cloud admin page of a queue,
+	// linked from alerts (see genesys.QueueAdminURL).
+	QueueURL func(queueID string) string
 	// Timeout bounds one Notify (including confirmation) when the caller's
 	// context has no deadline; default DefaultTimeout.
 	Timeout time.Duration
@@ -99,7 +98,7 @@ func (c Config) String() string {
 func (c Config) GoString() string { return c.String() }
 
 // FromDestination returns the part of a Config that a configured destination
-// defines; the caller adds PublicURL and GenesysRegionDomain.
+// defines; the caller adds PublicURL and QueueURL.
 func FromDestination(d config.Destination) Config {
 	c := Config{
 		Name:    d.Name,
@@ -172,7 +171,6 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	cfg.GenesysRegionDomain = appsDomain(cfg.GenesysRegionDomain)
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -196,22 +194,6 @@ func checkResponder(r Responder) error {
 		return fmt.Errorf("unknown type %q; use team, user, escalation or schedule", r.Type)
 	}
 	return nil
-}
-
-// appsDomain reduces what the app passes as the Genesys region to a bare
-// domain suffix: it drops a scheme, a path and an api./apps./login. prefix.
-func appsDomain(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		s = s[:i]
-	}
-	for _, p := range []string{"api.", "apps.", "login."} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return s
 }
 
 // Name returns the destination's name.

@@ -14,14 +14,11 @@ func TestNew(t *testing.T) {
 		cfg     Config
 		err     string
 		base    string
-		domain  string
 		timeout time.Duration
 	}{
 		{name: "defaults", cfg: Config{APIKey: "k"}, base: OpsGenieURL, timeout: DefaultTimeout},
 		{name: "EU", cfg: Config{APIKey: "k", BaseURL: OpsGenieEUURL + "/"}, base: OpsGenieEUURL},
 		{name: "JSM", cfg: Config{Type: "JSM", APIKey: "k"}, base: JSMURL},
-		{name: "region domain from a URL", cfg: Config{APIKey: "k", GenesysRegionDomain: "https://api.usw2.pure.cloud/"}, base: OpsGenieURL, domain: "usw2.pure.cloud"},
-		{name: "region domain as is", cfg: Config{APIKey: "k", GenesysRegionDomain: "mypurecloud.de"}, base: OpsGenieURL, domain: "mypurecloud.de"},
 		{name: "no key", cfg: Config{}, err: "api key is empty"},
 		{name: "blank key", cfg: Config{APIKey: "  "}, err: "api key is empty"},
 		{name: "unknown type", cfg: Config{Type: "pagerduty", APIKey: "k"}, err: `unknown type "pagerduty"`},
@@ -44,7 +41,7 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n.base != tc.base || n.cfg.GenesysRegionDomain != tc.domain || n.cfg.Source != DefaultSource || n.cfg.Now == nil {
+			if n.base != tc.base || n.cfg.Source != DefaultSource || n.cfg.Now == nil {
 				t.Errorf("notifier %+v", n.cfg)
 			}
 			if tc.timeout != 0 && n.cfg.Timeout != tc.timeout {

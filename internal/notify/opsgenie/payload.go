@@ -157,9 +157,10 @@ type link struct{ key, detail, value string }
 // dashboard, those that are configured.
 func (n *Notifier) links(t alert.Transition) []link {
 	var out []link
-	if d := n.cfg.GenesysRegionDomain; d != "" && t.QueueID != "" {
-		out = append(out, link{"Genesys queue", "genesys_admin_url",
-			"https://apps." + d + "/directory/#/admin/routing/queues/" + url.PathEscape(t.QueueID)})
+	if n.cfg.QueueURL != nil && t.QueueID != "" {
+		if u := n.cfg.QueueURL(t.QueueID); u != "" {
+			out = append(out, link{"Genesys queue", "genesys_admin_url", u})
+		}
 	}
 	if p := n.cfg.PublicURL; p != "" {
 		out = append(out, link{"Dashboard", "dashboard_url", p + "/?alert=" + url.QueryEscape(t.Key)})
