@@ -30,12 +30,16 @@ rules:
     clear_for: 1m
     priority: P1
     notify: [oncall, cc-slack]
+webhook:
+  secret: test-secret
 destinations:
   - name: oncall
     type: opsgenie
+    url: http://127.0.0.1:1  # nothing listens: sends fail fast and stay owed
     api_key: k
   - name: cc-slack
     type: slack
+    url: http://127.0.0.1:1
     token: xoxb-t
     channel: C1
 `

@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/rule"
+	"github.com/queuewatch/queuewatch/internal/source/webhook"
 	"github.com/queuewatch/queuewatch/internal/store"
 	"github.com/queuewatch/queuewatch/internal/store/sqlite"
 )
@@ -34,16 +37,23 @@ func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
 	return nil, fmt.Errorf("store %q: use sqlite:FILE or postgres://", dsn)
 }
 
-// Service is a running queuewatch: store, engine and HTTP server.
+// Service is a running queuewatch: store, engine, dispatcher, webhook and
+// HTTP server.
 type Service struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	store  store.Store
-	engine *alert.Engine
-	srv    *http.Server
-	ln     net.Listener
-	ready  atomic.Bool
-	clock  alert.Clock
+	cfg        *config.Config
+	log        *slog.Logger
+	store      store.Store
+	engine     *alert.Engine
+	dispatcher *notify.Dispatcher
+	dests      destinations
+	hook       *webhook.Handler
+	srv        *http.Server
+	ln         net.Listener
+	ready      atomic.Bool
+	clock      alert.Clock
+
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 type wallClock struct{}
@@ -75,13 +85,25 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 		st.Close()
 		return nil, fmt.Errorf("resuming stored alerts: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	fail := func(err error) (*Service, error) {
 		_ = eng.Close(ctx)
 		st.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, ln: ln, clock: wallClock{}}
+	dests, err := buildDestinations(cfg, &http.Client{Transport: http.DefaultTransport})
+	if err != nil {
+		return fail(err)
+	}
+	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log})
+	hook, err := webhook.New(webhookConfig(cfg, log), eng)
+	if err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, ln: ln, clock: wallClock{}}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -111,6 +133,7 @@ func (s *Service) Run(ctx context.Context) error {
 	tickCtx, cancelTick := context.WithCancel(ctx)
 	defer cancelTick()
 	go s.engine.RunTicker(tickCtx, s.clock, tick)
+	s.startBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
@@ -139,6 +162,11 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	if err := s.engine.Close(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	// The dispatcher finishes in-flight sends and records their outcomes.
+	if s.stopBackground != nil {
+		s.stopBackground()
+		s.background.Wait()
+	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
 	}
@@ -163,6 +191,7 @@ func (s *Service) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle(s.cfg.Webhook.Path, s.hook)
 	return mux
 }
 

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/source/webhook"
+)
+
+func webhookConfig(cfg *config.Config, log *slog.Logger) webhook.Config {
+	w := webhook.Config{
+		Insecure: cfg.Webhook.Insecure,
+		MaxAge:   cfg.Webhook.MaxAge.D(),
+		Logger:   log,
+	}
+	if cfg.Webhook.Secret != "" {
+		w.Secret = []byte(cfg.Webhook.Secret.Value())
+	}
+	for _, t := range cfg.Webhook.Tokens {
+		w.Tokens = append(w.Tokens, t.Value())
+	}
+	return w
+}
+
+// startBackground runs the dispatcher, wakes it after every commit that owes
+// notifications, and pings OpsGenie heartbeats while the pipeline is healthy.
+func (s *Service) startBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	committed, unsubscribe := s.engine.Subscribe(4096)
+	s.background.Add(3)
+	go func() {
+		defer s.background.Done()
+		if err := s.dispatcher.Run(ctx); err != nil {
+			s.log.Error("dispatcher stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.background.Done()
+		defer unsubscribe()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case t, ok := <-committed:
+				if !ok {
+					return
+				}
+				if len(t.Destinations) > 0 {
+					s.dispatcher.Wake()
+				}
+			}
+		}
+	}()
+	go func() {
+		defer s.background.Done()
+		s.heartbeatLoop(ctx, time.Minute)
+	}()
+}
+
+// heartbeatLoop pings each configured OpsGenie heartbeat every interval, but
+// only while the pipeline is healthy: samples keep arriving and the outbox
+// drains. When queuewatch dies or wedges, the pings stop and OpsGenie pages.
+func (s *Service) heartbeatLoop(ctx context.Context, interval time.Duration) {
+	if len(s.dests.heartbeats) == 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	lastSamples := s.engine.Stats().Samples
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		samples := s.engine.Stats().Samples
+		healthy, why := s.pipelineHealthy(ctx, samples > lastSamples, interval)
+		lastSamples = samples
+		if !healthy {
+			s.log.Warn("heartbeat withheld: pipeline unhealthy", "reason", why)
+			continue
+		}
+		for dest, hb := range s.dests.heartbeats {
+			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := hb.n.Ping(pctx, hb.name); err != nil {
+				s.log.Warn("heartbeat ping failed", "destination", dest, "heartbeat", hb.name, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// pipelineHealthy reports whether samples arrived in the last interval and
+// nothing owed has waited past its due time for more than a few intervals.
+func (s *Service) pipelineHealthy(ctx context.Context, freshSamples bool, interval time.Duration) (bool, string) {
+	if !freshSamples {
+		return false, "no samples in the last " + interval.String()
+	}
+	due, ok, err := s.store.NextDue(ctx)
+	if err != nil {
+		return false, "store: " + err.Error()
+	}
+	if ok && time.Since(due) > 5*interval {
+		return false, "outbox not draining: a delivery has been due since " + due.UTC().Format(time.RFC3339)
+	}
+	return true, ""
+}
