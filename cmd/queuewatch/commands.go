@@ -109,3 +109,19 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return app.Demo(ctx, opts, stdout)
 }
+
+func testNotify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("test-notify", "test-notify --config FILE [--destination NAME]",
+		"Sends a clearly marked test alert and its close to each destination (or one), directly,\n"+
+			"and reports per destination what happened. Exits 1 if any destination failed.", stderr)
+	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	dest := fs.String("destination", "", "only this destination `name`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	return app.TestNotify(ctx, cfg, *dest, stdout)
+}

@@ -28,6 +28,7 @@ Commands:
   serve         run the service
   check-config  validate a configuration file
   replay        feed recorded samples through the rules and print what would happen
+  test-notify   send a test alert and its close to each destination
   version       print the version
 
 Run "queuewatch <command> --help" for a command's flags.
@@ -55,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = checkConfig(rest, stdout, stderr)
 	case "replay":
 		err = replay(ctx, rest, stdout, stderr)
+	case "test-notify":
+		err = testNotify(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "queuewatch", app.Version())
 	case "help", "-h", "--help", "-help":
