@@ -2,8 +2,13 @@ package app
 
 import (
 	"context"
+
 	"log/slog"
 	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/metrics"
 
 	"github.com/queuewatch/queuewatch/internal/config"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
@@ -48,6 +53,7 @@ func (s *Service) startBackground() {
 				if !ok {
 					return
 				}
+				s.metrics.Transition(t)
 				if len(t.Destinations) > 0 {
 					s.dispatcher.Wake()
 				}
@@ -107,4 +113,34 @@ func (s *Service) pipelineHealthy(ctx context.Context, freshSamples bool, interv
 		return false, "outbox not draining: a delivery has been due since " + due.UTC().Format(time.RFC3339)
 	}
 	return true, ""
+}
+
+// countingObserver counts samples per source on their way into the engine.
+type countingObserver struct {
+	eng *alert.Engine
+	m   *metrics.Metrics
+	src metric.Source
+}
+
+// Observe counts samples and evaluates them.
+func (c countingObserver) Observe(ctx context.Context, samples ...metric.Sample) error {
+	c.m.Samples(c.src, len(samples))
+	return c.eng.Observe(ctx, samples...)
+}
+
+// alertCounter counts series by state for the queuewatch_alerts gauge.
+func alertCounter(eng *alert.Engine) func() map[alert.State]int {
+	return func() map[alert.State]int {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		series, _, err := eng.Snapshot(ctx)
+		out := map[alert.State]int{}
+		if err != nil {
+			return out
+		}
+		for _, s := range series {
+			out[s.State]++
+		}
+		return out
+	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/metrics"
 	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/rule"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
@@ -47,6 +49,7 @@ type Service struct {
 	dispatcher *notify.Dispatcher
 	dests      destinations
 	hook       *webhook.Handler
+	metrics    *metrics.Metrics
 	srv        *http.Server
 	ln         net.Listener
 	ready      atomic.Bool
@@ -94,8 +97,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 	if err != nil {
 		return fail(err)
 	}
-	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log})
-	hook, err := webhook.New(webhookConfig(cfg, log), eng)
+	m := metrics.New(alertCounter(eng), st.PendingCounts)
+	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: m})
+	wcfg := webhookConfig(cfg, log)
+	wcfg.OnResult = func(result string) { m.WebhookRequests.WithLabelValues(result).Inc() }
+	hook, err := webhook.New(wcfg, countingObserver{eng, m, metric.SourceWebhook})
 	if err != nil {
 		return fail(err)
 	}
@@ -103,7 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, ln: ln, clock: wallClock{}}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -192,6 +198,7 @@ func (s *Service) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle(s.cfg.Webhook.Path, s.hook)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	return mux
 }
 
