@@ -10,6 +10,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/notify/opsgenie"
 	"github.com/queuewatch/queuewatch/internal/notify/pagerduty"
 	"github.com/queuewatch/queuewatch/internal/notify/slack"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 	"github.com/queuewatch/queuewatch/internal/notify/webhook"
 )
 
@@ -34,11 +35,15 @@ func buildDestinations(cfg *config.Config, client *http.Client) (destinations, e
 	queueURL := func(id string) string { return genesys.QueueAdminURL(cfg.Genesys.Environment, id) }
 	for _, d := range cfg.Destinations {
 		var n notify.Notifier
-		var err error
+		// The configuration checked the templates; nil when there are none.
+		tmpl, err := template.Parse(d.Templates.Title, d.Templates.Description)
+		if err != nil {
+			return destinations{}, fmt.Errorf("destination %s: templates: %w", d.Name, err)
+		}
 		switch d.Type {
 		case "opsgenie", "jsm":
 			c := opsgenie.FromDestination(d)
-			c.PublicURL, c.QueueURL = cfg.PublicURL, queueURL
+			c.PublicURL, c.QueueURL, c.Templates = cfg.PublicURL, queueURL, tmpl
 			var og *opsgenie.Notifier
 			og, err = opsgenie.New(c, client)
 			if err == nil && d.Heartbeat != "" {
@@ -48,11 +53,11 @@ func buildDestinations(cfg *config.Config, client *http.Client) (destinations, e
 		case "slack":
 			n, err = slack.New(slack.Config{
 				Name: d.Name, BaseURL: d.URL, Token: d.Token, Channel: d.Channel,
-				PublicURL: cfg.PublicURL, QueueURL: queueURL,
+				PublicURL: cfg.PublicURL, QueueURL: queueURL, Templates: tmpl,
 			}, client)
 		case "pagerduty":
 			c := pagerduty.FromDestination(d, cfg.PublicURL)
-			c.QueueURL = queueURL
+			c.QueueURL, c.Templates = queueURL, tmpl
 			n, err = pagerduty.New(c, client)
 		case "webhook":
 			n, err = webhook.New(webhook.FromDestination(d, cfg.PublicURL), client)

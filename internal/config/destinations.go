@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/queuewatch/queuewatch/internal/notify/template/core"
 )
 
 const (
@@ -44,21 +46,23 @@ func (d *decoder) validateDestination(p string, dst *Destination) {
 	switch typ {
 	case "opsgenie":
 		need("api_key", dst.APIKey == "")
-		uses["responders"], uses["heartbeat"] = true, true
+		uses["responders"], uses["heartbeat"], uses["templates"] = true, true, true
 	case "jsm":
 		need("url", dst.URL == "")
 		need("api_key", dst.APIKey == "")
-		uses["responders"], uses["heartbeat"] = true, true
+		uses["responders"], uses["heartbeat"], uses["templates"] = true, true, true
 	case "slack":
 		need("token", dst.Token == "")
 		need("channel", dst.Channel == "")
+		uses["templates"] = true
 	case "pagerduty":
 		need("routing_key", dst.RoutingKey == "")
+		uses["templates"] = true
 	case "webhook":
 		need("url", dst.URL == "")
 		uses["secret"] = true
 	}
-	for _, k := range []string{"api_key", "token", "channel", "routing_key", "secret", "responders", "heartbeat"} {
+	for _, k := range []string{"api_key", "token", "channel", "routing_key", "secret", "responders", "heartbeat", "templates"} {
 		if !uses[k] && d.present[p+"."+k] {
 			d.atf(p+"."+k, "is not used by type %s", typ)
 		}
@@ -95,6 +99,25 @@ func (d *decoder) validateDestination(p string, dst *Destination) {
 	}
 	if dst.Retry.Initial > dst.Retry.Max {
 		d.atf(p+".retry.initial", "must not be longer than retry.max (%s)", dst.Retry.Max)
+	}
+	if uses["templates"] {
+		d.checkTemplate(p+".templates.title", "title", dst.Templates.Title)
+		if typ == "pagerduty" && d.present[p+".templates.description"] {
+			d.at(p+".templates.description", "is not used by type pagerduty; its events have only a summary, set by title")
+		} else {
+			d.checkTemplate(p+".templates.description", "description", dst.Templates.Description)
+		}
+	}
+}
+
+// checkTemplate reports a notification template that does not parse or
+// fails on sample data, with the same functions the notifiers render with.
+func (d *decoder) checkTemplate(key, name, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if err := core.Check(name, text); err != nil {
+		d.at(key, err.Error())
 	}
 }
 

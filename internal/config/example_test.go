@@ -91,6 +91,7 @@ func TestExampleValidates(t *testing.T) {
 
 		{"opsgenie key", dest("oncall").APIKey.Value(), "opsgenie-key"},
 		{"opsgenie responders", len(dest("oncall").Responders), 2},
+		{"opsgenie templates", dest("oncall").Templates.Title != "" && dest("oncall").Templates.Description != "", true},
 		{"jsm url", dest("jsm-ops").URL, "https://api.atlassian.com/jsm/ops/integration"},
 		{"slack channel", dest("cc-slack").Channel, "C0123456789"},
 		{"pagerduty key", dest("pd").RoutingKey.Value(), "pd-key"},

@@ -18,7 +18,7 @@ var fixtures = map[string][]string{
 	"bad-unknown-key.yaml": {
 		`1: lissten: unknown key; did you mean "listen"?`,
 		`6: rules[0].clear_fr: unknown key; did you mean "clear_for"?`,
-		`11: destinations[0].pager: unknown key; known keys are name, type, url, api_key, api_key_file, token, token_file, channel, routing_key, routing_key_file, secret, secret_file, responders, tags, heartbeat, timeout, rate, burst, retry`,
+		`11: destinations[0].pager: unknown key; known keys are name, type, url, api_key, api_key_file, token, token_file, channel, routing_key, routing_key_file, secret, secret_file, responders, tags, heartbeat, timeout, rate, burst, retry, templates`,
 	},
 	"bad-wrong-types.yaml": {
 		`1: engine: must be a mapping of keys, not a list`,
@@ -189,6 +189,16 @@ var fixtures = map[string][]string{
 		`11: destinations[1].channel: is empty (SLACK_CHANNEL is set but empty)`,
 		`12: destinations[2].name: has "${" without a closing "}"`,
 		`14: destinations[2].url: has "${...}" with an invalid variable name; names are letters, digits and "_", not starting with a digit`,
+	},
+	"bad-templates.yaml": {
+		`6: destinations[0].templates.title: template: title:1: function "shout" not defined`,
+		`7: destinations[0].templates.description: template: description:1:30: executing "description" at <.Valu>: can't evaluate field Valu in type core.Data`,
+		`14: destinations[1].templates.title: template: title:1: unclosed action`,
+		`15: destinations[1].templates.description: template: description:1:29: executing "description" at <duration .Queue.Name>: error calling duration: want a duration or a number of seconds, not string`,
+		`20: destinations[2].templates.title: template: title:1:2: executing "title" at <truncate>: wrong number of args for truncate: want 2 got 1`,
+		`21: destinations[2].templates.description: is not used by type pagerduty; its events have only a summary, set by title`,
+		`25: destinations[3].templates: is not used by type webhook`,
+		`34: destinations[4].templates.subject: unknown key; known keys are title, description`,
 	},
 	"bad-webhook.yaml": {
 		`2: webhook.path: must be a URL path starting with "/", such as /webhook/genesys`,

@@ -165,7 +165,17 @@ type Destination struct {
 	Rate       float64     `yaml:"rate"`    // requests per second; default per type
 	Burst      int         `yaml:"burst"`   // default per type
 	Retry      Retry       `yaml:"retry"`
+	Templates  Templates   `yaml:"templates"` // opsgenie, jsm, slack, pagerduty
 	Line       int         `yaml:"-"`
+}
+
+// Templates are optional Go text/template overrides of a destination's
+// notification texts; an empty one keeps the built-in text. Load checks
+// that each parses and renders sample data (see package
+// internal/notify/template for what a template sees).
+type Templates struct {
+	Title       string `yaml:"title"`       // OpsGenie message, Slack header, PagerDuty summary
+	Description string `yaml:"description"` // OpsGenie description, Slack body section
 }
 
 // Schedule is a business-hours calendar.

@@ -50,14 +50,19 @@ func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref
 
 // create opens the alert.
 func (n *Notifier) create(ctx context.Context, key string, t alert.Transition) (notify.Receipt, error) {
-	o, err := n.send(ctx, "create alert", http.MethodPost, "/v2/alerts", n.createBody(key, t))
+	body, tnote := n.createBody(key, t)
+	o, err := n.send(ctx, "create alert", http.MethodPost, "/v2/alerts", body)
 	if err != nil {
 		return notify.Receipt{}, err
 	}
 	if err := n.failed("create alert", o); err != nil {
 		return notify.Receipt{}, err
 	}
-	return notify.Receipt{Ref: o.status.AlertID, Code: o.code, Note: n.receiptNote(o)}, nil
+	note := n.receiptNote(o)
+	if tnote != "" {
+		note += "; " + tnote
+	}
+	return notify.Receipt{Ref: o.status.AlertID, Code: o.code, Note: note}, nil
 }
 
 // update changes the priority of the open alert when it changed, and adds a

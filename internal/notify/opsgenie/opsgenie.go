@@ -13,12 +13,14 @@ package opsgenie
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 )
 
 // Base URLs of the supported services.
@@ -83,6 +85,12 @@ type Config struct {
 	PollMax time.Duration
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// Templates, when set, override the alert's message (title, still cut
+	// to 130 characters) and description; nil keeps the built-in texts.
+	Templates *template.Set
+	// Logger receives a warning when a template fails and the built-in
+	// text is sent instead; default slog.Default().
+	Logger *slog.Logger
 }
 
 // String describes the configuration without the API key.
@@ -169,6 +177,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if client == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 )
 
 // createPayload is the body of POST /v2/alerts (CreateAlertPayload).
@@ -168,9 +169,36 @@ func (n *Notifier) links(t alert.Transition) []link {
 	return out
 }
 
+// texts returns the alert's message and description: the built-in ones, or
+// those the destination's templates render, cut to their limits. A template
+// that fails leaves its built-in text; the failure is logged and returned
+// as a note for the delivery log.
+func (n *Notifier) texts(t alert.Transition, action alert.Action) (msg, desc, note string) {
+	msg, desc = message(t), n.description(t)
+	ts := n.cfg.Templates
+	if ts == nil {
+		return msg, desc, ""
+	}
+	d := template.FromTransition(t, template.Env{Action: action, PublicURL: n.cfg.PublicURL, QueueURL: n.cfg.QueueURL, Now: n.cfg.Now})
+	var notes []string
+	fail := func(which string, err error) {
+		n.cfg.Logger.Warn("notification template failed; sent the built-in text",
+			"destination", n.cfg.Name, "template", which, "key", t.Key, "err", err)
+		notes = append(notes, which+" template failed, sent the built-in text: "+err.Error())
+	}
+	var err error
+	if msg, err = ts.Title(d, msg); err != nil {
+		fail("title", err)
+	}
+	if desc, err = ts.Description(d, desc); err != nil {
+		fail("description", err)
+	}
+	return truncate(msg, maxMessage), truncate(desc, maxDescription), n.redact(strings.Join(notes, "; "))
+}
+
 // createBody builds the create request of a transition; every field is
-// within its limit.
-func (n *Notifier) createBody(key string, t alert.Transition) createPayload {
+// within its limit. note reports a template that failed.
+func (n *Notifier) createBody(key string, t alert.Transition) (body createPayload, note string) {
 	var rs []Responder
 	for _, r := range n.cfg.Responders {
 		if r.Type == "user" && r.Username == "" && r.ID == "" {
@@ -181,10 +209,11 @@ func (n *Notifier) createBody(key string, t alert.Transition) createPayload {
 	if len(rs) > maxResponders {
 		rs = rs[:maxResponders]
 	}
+	msg, desc, note := n.texts(t, alert.ActionCreate)
 	return createPayload{
-		Message:     message(t),
+		Message:     msg,
 		Alias:       alias(key),
-		Description: n.description(t),
+		Description: desc,
 		Responders:  rs,
 		Tags:        tags([]string{"queuewatch"}, n.cfg.Tags, []string{t.Rule, string(t.Metric), t.MediaType}),
 		Details:     details(n.detailEntries(t)),
@@ -193,7 +222,7 @@ func (n *Notifier) createBody(key string, t alert.Transition) createPayload {
 		Priority:    validPriority(t.Priority),
 		User:        truncate(n.cfg.Source, maxUser),
 		Note:        truncate(t.Note, maxNote),
-	}
+	}, note
 }
 
 // updateNote says why an open alert changed.

@@ -11,6 +11,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
 	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
@@ -62,35 +63,57 @@ type Link struct {
 // timestampLayout is ISO 8601 with milliseconds, as in PagerDuty's examples.
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// event builds the Events API body of a delivery.
-func (n *Notifier) event(d store.Delivery) (Event, error) {
+// event builds the Events API body of a delivery. note reports a template
+// that failed, for the delivery log.
+func (n *Notifier) event(d store.Delivery) (ev Event, note string, err error) {
 	if d.Key == "" {
-		return Event{}, &notify.Error{Reason: "delivery has no alert key to use as dedup_key"}
+		return Event{}, "", &notify.Error{Reason: "delivery has no alert key to use as dedup_key"}
 	}
-	ev := Event{RoutingKey: n.cfg.RoutingKey.Value(), DedupKey: DedupKey(d.Key)}
+	ev = Event{RoutingKey: n.cfg.RoutingKey.Value(), DedupKey: DedupKey(d.Key)}
 	switch d.Action {
 	case alert.ActionCreate, alert.ActionUpdate:
 		ev.EventAction = "trigger"
-		ev.Payload = n.payload(d)
+		ev.Payload, note = n.payload(d)
 		ev.Links = n.links(d.Transition)
 		ev.Client = "queuewatch"
 		ev.ClientURL = n.cfg.PublicURL
 	case alert.ActionResolve:
 		ev.EventAction = "resolve"
 	default:
-		return Event{}, &notify.Error{Reason: fmt.Sprintf("action %q has no PagerDuty event", d.Action)}
+		return Event{}, "", &notify.Error{Reason: fmt.Sprintf("action %q has no PagerDuty event", d.Action)}
 	}
-	return ev, nil
+	return ev, note, nil
 }
 
-func (n *Notifier) payload(d store.Delivery) *Payload {
+// summary is the built-in Summary of a delivery, or what the destination's
+// title template renders instead, at most MaxSummary characters. A template
+// that fails leaves the built-in summary; the failure is logged and
+// returned as a note.
+func (n *Notifier) summary(d store.Delivery) (summary, note string) {
+	t := d.Transition
+	summary = Summary(d.Action, t)
+	if n.cfg.Templates == nil {
+		return summary, ""
+	}
+	data := template.FromTransition(t, template.Env{Action: d.Action, PublicURL: n.cfg.PublicURL, QueueURL: n.cfg.QueueURL, Now: n.cfg.Now})
+	s, err := n.cfg.Templates.Title(data, summary)
+	if err != nil {
+		n.cfg.Logger.Warn("notification template failed; sent the built-in text",
+			"destination", n.cfg.Name, "template", "title", "key", d.Key, "err", err)
+		note = "title template failed, sent the built-in summary: " + err.Error()
+	}
+	return truncate(s, MaxSummary), note
+}
+
+func (n *Notifier) payload(d store.Delivery) (*Payload, string) {
 	t := d.Transition
 	at := t.At
 	if at.IsZero() {
 		at = n.cfg.Now()
 	}
+	summary, note := n.summary(d)
 	return &Payload{
-		Summary:       Summary(d.Action, t),
+		Summary:       summary,
 		Source:        n.cfg.Source,
 		Severity:      Severity(t.Priority),
 		Timestamp:     at.UTC().Format(timestampLayout),
@@ -98,7 +121,7 @@ func (n *Notifier) payload(d store.Delivery) *Payload {
 		Group:         t.Rule,
 		Class:         string(t.Metric),
 		CustomDetails: details(d),
-	}
+	}, note
 }
 
 func (n *Notifier) links(t alert.Transition) []Link {

@@ -25,12 +25,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/config"
 	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
@@ -63,6 +65,13 @@ type Config struct {
 	// Now returns the current time, default time.Now. It stamps events whose
 	// transition has no time.
 	Now func() time.Time
+	// Templates, when set, override the summary of trigger events with the
+	// title template (still cut to MaxSummary characters); nil keeps the
+	// built-in Summary. PagerDuty events have no description.
+	Templates *template.Set
+	// Logger receives a warning when a template fails and the built-in
+	// summary is sent instead; default slog.Default().
+	Logger *slog.Logger
 }
 
 // FromDestination returns the Config of a configured pagerduty destination.
@@ -99,6 +108,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 		return nil, fmt.Errorf("pagerduty: base URL %q must start with http:// or https://", cfg.BaseURL)
 	}
@@ -120,7 +132,7 @@ func (n *Notifier) Name() string { return n.cfg.Name }
 // prev is not needed: the dedup key is derived from the delivery's key.
 // Failures are *notify.Error values.
 func (n *Notifier) Notify(ctx context.Context, d store.Delivery, _ *store.Ref) (notify.Receipt, error) {
-	ev, err := n.event(d)
+	ev, note, err := n.event(d)
 	if err != nil {
 		return notify.Receipt{}, err
 	}
@@ -128,7 +140,14 @@ func (n *Notifier) Notify(ctx context.Context, d store.Delivery, _ *store.Ref) (
 	if err != nil {
 		return notify.Receipt{}, &notify.Error{Reason: "cannot encode event", Err: fmt.Errorf("pagerduty: encode event: %w", err)}
 	}
-	return n.post(ctx, body, ev.DedupKey)
+	r, err := n.post(ctx, body, ev.DedupKey)
+	if err == nil && note != "" {
+		if r.Note != "" {
+			note = r.Note + "; " + note
+		}
+		r.Note = note
+	}
+	return r, err
 }
 
 // maxAnswer bounds how much of an answer is read.

@@ -54,6 +54,8 @@ type button struct {
 type view struct {
 	text   string
 	blocks []block
+	// note reports a template that failed, for the delivery log.
+	note string
 }
 
 func header(s string) block {

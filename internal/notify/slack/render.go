@@ -8,6 +8,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 )
 
 // Emoji that start the messages' headers.
@@ -124,8 +125,40 @@ func details(t alert.Transition) string {
 	return strings.Join(lines, "\n")
 }
 
+// texts returns the header text and the mrkdwn body of a message: head
+// and body, or what the destination's templates render instead. A rendered
+// body is escaped, so that a queue name cannot mention @channel. A template
+// that fails leaves the built-in text; the failure is logged and returned
+// as a note for the delivery log.
+func (n *Notifier) texts(t alert.Transition, action alert.Action, head, body string) (string, string, string) {
+	ts := n.cfg.Templates
+	if ts == nil {
+		return head, body, ""
+	}
+	d := template.FromTransition(t, template.Env{Action: action, PublicURL: n.cfg.PublicURL, QueueURL: n.cfg.QueueURL, Now: n.now})
+	var notes []string
+	fail := func(which string, err error) {
+		n.cfg.Logger.Warn("notification template failed; sent the built-in text",
+			"destination", n.cfg.Name, "template", which, "key", t.Key, "err", err)
+		notes = append(notes, which+" template failed, sent the built-in text: "+err.Error())
+	}
+	h, err := ts.Title(d, head)
+	if err != nil {
+		fail("title", err)
+	}
+	if ts.HasDescription() {
+		b, err := ts.Description(d, "")
+		if err != nil {
+			fail("description", err)
+		} else {
+			body = esc(b)
+		}
+	}
+	return h, body, strings.Join(notes, "; ")
+}
+
 // renderFiring renders the message of an open episode.
-func (n *Notifier) renderFiring(t alert.Transition) view {
+func (n *Notifier) renderFiring(t alert.Transition, action alert.Action) view {
 	start, _ := span(t)
 	label := queueLabel(t)
 	since := "*Since*\n" + slackDate(start) + " (" + shortDuration(n.now().Sub(start)) + ")"
@@ -137,8 +170,9 @@ func (n *Notifier) renderFiring(t alert.Transition) view {
 	if t.Target != 0 {
 		goalName, goalValue = "Target", metric.Format(t.Metric, t.Target)
 	}
+	head, body, tnote := n.texts(t, action, fmt.Sprintf("%s %s: %s", firingEmoji, label, reading(t)), details(t))
 	blocks := []block{
-		header(fmt.Sprintf("%s %s: %s", firingEmoji, label, reading(t))),
+		header(head),
 		fields(
 			"*"+strings.ToUpper(metricLabel(t.Metric)[:1])+metricLabel(t.Metric)[1:]+"*\n"+metric.Format(t.Metric, t.Value),
 			"*"+goalName+"*\n"+goalValue,
@@ -147,8 +181,8 @@ func (n *Notifier) renderFiring(t alert.Transition) view {
 			worstField,
 		),
 	}
-	if d := details(t); d != "" {
-		blocks = append(blocks, section(d))
+	if body != "" {
+		blocks = append(blocks, section(body))
 	}
 	blocks = append(blocks, contextLine(contextText(t)))
 	if b, ok := actions(n.links(t)...); ok {
@@ -158,11 +192,11 @@ func (n *Notifier) renderFiring(t alert.Transition) view {
 	if note := strings.TrimSpace(t.Note); note != "" {
 		text += " — " + esc(clip(note, maxNote))
 	}
-	return view{text: clip(text, maxFallback), blocks: blocks}
+	return view{text: clip(text, maxFallback), blocks: blocks, note: tnote}
 }
 
 // renderResolved renders the message of an ended episode.
-func (n *Notifier) renderResolved(t alert.Transition) view {
+func (n *Notifier) renderResolved(t alert.Transition, action alert.Action) view {
 	start, end := span(t)
 	label := queueLabel(t)
 	summary := "resolved after " + shortDuration(end.Sub(start))
@@ -173,8 +207,9 @@ func (n *Notifier) renderResolved(t alert.Transition) view {
 	if t.Episode != nil && t.Episode.Priority != "" {
 		reached = string(t.Episode.Priority)
 	}
+	head, body, tnote := n.texts(t, action, fmt.Sprintf("%s %s: %s", resolvedEmoji, label, summary), details(t))
 	blocks := []block{
-		header(fmt.Sprintf("%s %s: %s", resolvedEmoji, label, summary)),
+		header(head),
 		fields(
 			"*Now*\n"+metricLabel(t.Metric)+" "+metric.Format(t.Metric, t.Value),
 			"*Clear at*\n"+metric.Format(t.Metric, t.Clear),
@@ -182,15 +217,15 @@ func (n *Notifier) renderResolved(t alert.Transition) view {
 			"*Breach*\n"+slackDate(start)+" → "+slackDate(end),
 		),
 	}
-	if d := details(t); d != "" {
-		blocks = append(blocks, section(d))
+	if body != "" {
+		blocks = append(blocks, section(body))
 	}
 	blocks = append(blocks, contextLine(contextText(t)))
 	if b, ok := actions(n.links(t)...); ok {
 		blocks = append(blocks, b)
 	}
 	text := fmt.Sprintf("%s %s: %s (now %s)", resolvedEmoji, esc(label), summary, metric.Format(t.Metric, t.Value))
-	return view{text: clip(text, maxFallback), blocks: blocks}
+	return view{text: clip(text, maxFallback), blocks: blocks, note: tnote}
 }
 
 // replyText is the thread reply posted when an episode resolves.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/config"
 	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/notify/template"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
@@ -50,6 +52,14 @@ type Config struct {
 	StormThreshold int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Templates, when set, override the header text (title, still cut to
+	// Slack's 150 characters) and the body section (description, escaped
+	// and cut to 3,000 characters) of an episode's message; nil keeps the
+	// built-in texts. Storm summaries always use the built-in texts.
+	Templates *template.Set
+	// Logger receives a warning when a template fails and the built-in
+	// text is sent instead; slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // Notifier sends to one Slack channel. It implements notify.Notifier and
@@ -103,6 +113,9 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	if n.now == nil {
 		n.now = time.Now
 	}
+	if n.cfg.Logger == nil {
+		n.cfg.Logger = slog.Default()
+	}
 	return n, nil
 }
 
@@ -129,9 +142,9 @@ func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref
 func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, has bool) (notify.Receipt, error) {
 	t := d.Transition
 	resolve := d.Action == alert.ActionResolve
-	v := n.renderFiring(t)
+	v := n.renderFiring(t, d.Action)
 	if resolve {
-		v = n.renderResolved(t)
+		v = n.renderResolved(t, d.Action)
 	}
 	note := ""
 	if has {
@@ -147,6 +160,7 @@ func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, 
 					rec.Note = "resolved, but the thread reply failed: " + rerr.Error()
 				}
 			}
+			rec.Note = joinNotes(rec.Note, v.note)
 			return rec, nil
 		case !goneErrors[slackCode(err)]:
 			return notify.Receipt{}, fmt.Errorf("slack: update message: %w", err)
@@ -157,7 +171,18 @@ func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, 
 	if err != nil {
 		return notify.Receipt{}, fmt.Errorf("slack: post message: %w", err)
 	}
-	return notify.Receipt{Ref: msgRef{Channel: a.Channel, TS: a.TS}.String(), Code: code, Note: note}, nil
+	return notify.Receipt{Ref: msgRef{Channel: a.Channel, TS: a.TS}.String(), Code: code, Note: joinNotes(note, v.note)}, nil
+}
+
+// joinNotes joins the non-empty remarks for the delivery log with "; ".
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, s := range notes {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // reply posts text in the thread of ref's message.
