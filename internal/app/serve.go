@@ -184,6 +184,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 
 // Serve runs the service until ctx ends.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	slog.SetDefault(log) // libraries that log without a logger of their own use the same format and level
 	s, err := Start(ctx, cfg, log)
 	if err != nil {
 		return err
