@@ -59,6 +59,14 @@
 // reconnect. Accumulator.Seed with a poll's reports keeps stream totals
 // right for queues whose media types report separately.
 //
-// ParseNotification turns one event (WebSocket message, Genesys or
-// EventBridge envelope) into samples without state, for the webhook.
+// # Notifications
+//
+// ParseEvent is queuewatch's one parser of queue analytics notifications
+// (WebSocket message, Genesys or EventBridge envelope); its documentation
+// gives the rules. The streamer and the webhook both parse with it and
+// both keep queue totals in an Accumulator (NewBoundedAccumulator bounds
+// one fed by untrusted senders). Time is always a parameter: an event is
+// stamped, and its oLongestWaiting timestamp aged, at its own time, else
+// at the caller's clock, so replays and fake clocks give exact figures.
+// ParseNotificationAt turns one event into samples without state.
 package genesys

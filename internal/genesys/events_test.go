@@ -67,8 +67,9 @@ const eventBridgeEvent = `{
   }
 }`
 
-func TestParseNotification(t *testing.T) {
+func TestParseNotificationAt(t *testing.T) {
 	ts := time.Date(2026, 5, 14, 13, 10, 42, 345e6, time.UTC)
+	now := ts.Add(time.Hour)
 	tests := []struct {
 		name string
 		body string
@@ -80,6 +81,7 @@ func TestParseNotification(t *testing.T) {
 		{
 			name: "observations of one media type",
 			body: observationsEvent,
+			at:   now,
 			want: map[string]float64{
 				key(qid, "voice", metric.Waiting):            3,
 				key(qid, "voice", metric.Offered):            41,
@@ -87,6 +89,7 @@ func TestParseNotification(t *testing.T) {
 				key(qid, "voice", metric.ServiceLevelTarget): 80,
 				key(qid, "voice", metric.ASA):                612000.0 / 35 / 1000,
 				key(qid, "", metric.AvailableAgents):         2,
+				key(qid, "", metric.OnQueueAgents):           2,
 			},
 			// One media type's event says nothing of the queue total.
 			absent: []string{key(qid, "", metric.Waiting), key(qid, "", metric.ServiceLevel)},
@@ -94,6 +97,7 @@ func TestParseNotification(t *testing.T) {
 		{
 			name: "activity covers the queue",
 			body: activityEvent,
+			at:   now,
 			want: map[string]float64{
 				key(qid, "voice", metric.Waiting):     3,
 				key(qid, "", metric.Waiting):          3,
@@ -109,13 +113,15 @@ func TestParseNotification(t *testing.T) {
 				key(qid, "", metric.Waiting):          3,
 				key(qid, "chat", metric.Waiting):      1,
 				key(qid, "voice", metric.LongestWait): 30,
-				key(qid, "", metric.LongestWait):      30,
 			},
+			// The chat interaction waits for an unknown time: the queue's
+			// longest wait is unknown.
+			absent: []string{key(qid, "", metric.LongestWait)},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			samples, err := genesys.ParseNotification([]byte(tt.body))
+			samples, err := genesys.ParseNotificationAt([]byte(tt.body), now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,6 +145,24 @@ func TestParseNotification(t *testing.T) {
 	}
 }
 
+// TestParseNotificationWallClock checks the deprecated convenience: the
+// samples of an event without a timestamp keep a zero At.
+func TestParseNotificationWallClock(t *testing.T) {
+	samples, err := genesys.ParseNotification([]byte(activityEvent))
+	if err != nil || len(samples) == 0 {
+		t.Fatalf("%d samples, %v", len(samples), err)
+	}
+	for _, s := range samples {
+		if !s.At.IsZero() {
+			t.Errorf("sample at %s, want a zero At", s.At)
+		}
+	}
+	samples, err = genesys.ParseNotification([]byte(eventBridgeEvent))
+	if err != nil || len(samples) == 0 || !samples[0].At.Equal(time.Date(2026, 5, 14, 13, 10, 42, 345e6, time.UTC)) {
+		t.Fatalf("EventBridge: %v, %v", samples, err)
+	}
+}
+
 func TestParseNotificationRefuses(t *testing.T) {
 	tests := []struct {
 		name, body string
@@ -151,14 +175,14 @@ func TestParseNotificationRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := genesys.ParseNotification([]byte(tt.body))
+			_, err := genesys.ParseNotificationAt([]byte(tt.body), t0)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
 		})
 	}
-	if _, err := genesys.ParseNotification([]byte(`{"topicName":"v2.analytics.queues.q.activity","eventBody":{"results":"x"}}`)); err == nil {
-		t.Error("a malformed body was accepted")
+	if _, err := genesys.ParseNotificationAt([]byte(`{"topicName":"v2.analytics.queues.q.activity","eventBody":{"results":"x"}}`), t0); !errors.Is(err, genesys.ErrMalformedEvent) {
+		t.Errorf("a malformed body: %v, want ErrMalformedEvent", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
@@ -27,15 +28,18 @@ type event struct {
 	id string
 	// at is the event's own timestamp from the body; zero when it has none.
 	at time.Time
-	// samples are the samples to evaluate; empty when ignored is set.
+	// stamp is the time its samples are stamped with (see sampleTime).
+	stamp time.Time
+	// samples are the samples of the event on its own; empty when ignored
+	// is set. For a Genesys notification they leave out the queue totals
+	// that the handler's Accumulator adds.
 	samples []metric.Sample
+	// notification is the parsed Genesys notification, nil for a tutorial
+	// event.
+	notification *genesys.Event
 	// ignored, when not empty, says why the event is not evaluated.
 	ignored string
 }
-
-// parseFunc parses a Genesys notification envelope (topicName, eventBody)
-// into samples stamped at the given time.
-type parseFunc func(body []byte, at time.Time) ([]metric.Sample, error)
 
 // decoder turns a request body into events.
 type decoder struct {
@@ -43,8 +47,6 @@ type decoder struct {
 	now time.Time
 	// fallback is the X-Queuewatch-Timestamp header, zero when absent.
 	fallback time.Time
-	// parse reads Genesys notification envelopes.
-	parse parseFunc
 }
 
 // decode reads a single event or a JSON array of events. Any error is a
@@ -103,7 +105,7 @@ func (d *decoder) one(raw []byte) (event, error) {
 	case hasDetailType || hasDetail:
 		return d.eventBridge(keys)
 	case hasTopic:
-		return d.notification(raw, keys, time.Time{})
+		return d.notification(raw, time.Time{})
 	case hasData:
 		return event{}, errors.New("missing field event_type (tutorial envelope)")
 	default:
@@ -148,19 +150,14 @@ func (d *decoder) eventBridge(keys map[string]json.RawMessage) (event, error) {
 	if err := json.Unmarshal(detail, &dkeys); err != nil {
 		return event{}, fmt.Errorf("field detail: expected an object, got %s", jsonKind(detail))
 	}
-	if at.IsZero() {
-		if at, err = asTime(dkeys["timestamp"], "detail.timestamp"); err != nil {
-			return event{}, err
-		}
-	}
 	if _, ok := dkeys["topicName"]; !ok {
-		if detailType != "" && !isQueueTopic(detailType) {
+		if _, _, ok := genesys.ParseQueueTopic(detailType); detailType != "" && !ok {
 			return event{kind: kindEventBridge, id: id, at: at,
 				ignored: fmt.Sprintf("detail-type %s is not a queue metric topic", quote(detailType))}, nil
 		}
 		return event{}, errors.New("missing field detail.topicName")
 	}
-	ev, err := d.notification(detail, dkeys, at)
+	ev, err := d.notification(detail, at)
 	if err != nil {
 		return event{}, fmt.Errorf("detail: %w", err)
 	}
@@ -171,49 +168,36 @@ func (d *decoder) eventBridge(keys map[string]json.RawMessage) (event, error) {
 	return ev, nil
 }
 
-// notification decodes a Genesys notification envelope; at is the time an
-// outer envelope gave, zero for a raw notification.
-func (d *decoder) notification(raw []byte, keys map[string]json.RawMessage, at time.Time) (event, error) {
-	topic, err := asString(keys["topicName"], "topicName")
-	if err != nil {
+// notification decodes a Genesys notification envelope with the shared
+// parser, genesys.ParseEvent; at is the time an outer envelope gave, zero
+// for a raw notification. The event's time is the notification's own
+// timestamp, else at; oLongestWaiting timestamps are aged against it, or
+// against the header's time or the time of receipt when there is none.
+func (d *decoder) notification(raw []byte, at time.Time) (event, error) {
+	e, err := genesys.ParseEvent(raw, d.sampleTime(at))
+	switch {
+	case errors.Is(err, genesys.ErrUnsupportedTopic):
+		return event{kind: kindNotification, at: at,
+			ignored: fmt.Sprintf("topic %s is not a queue metric topic", quote(e.Topic))}, nil
+	case err != nil:
 		return event{}, err
 	}
-	if topic == "" {
-		return event{}, errors.New("missing field topicName")
+	ev := event{kind: kindNotification, at: at, notification: &e}
+	if !e.Time.IsZero() {
+		ev.at = e.Time
 	}
-	ev := event{kind: kindNotification, at: at}
-	if meta := keys["metadata"]; !isNull(meta) {
-		var m struct {
-			CorrelationID json.RawMessage `json:"CorrelationId"`
-		}
-		if err := json.Unmarshal(meta, &m); err != nil {
-			return event{}, errors.New(jsonReason(err, "metadata."))
-		}
-		id, err := asString(m.CorrelationID, "metadata.CorrelationId")
-		if err != nil {
-			return event{}, err
-		}
-		if id != "" {
-			// A correlation id may be shared by the events one change
-			// caused on several topics, so the topic is part of the key.
-			ev.id, ev.key = id, kindNotification+":"+topic+":"+id
-		}
+	if e.CorrelationID != "" {
+		// A correlation id may be shared by the events one change caused
+		// on several topics, so the topic is part of the key.
+		ev.id, ev.key = e.CorrelationID, kindNotification+":"+e.Topic+":"+e.CorrelationID
 	}
-	if _, _, ok := parseTopic(topic); !ok {
-		ev.ignored = fmt.Sprintf("topic %s is not a queue metric topic", quote(topic))
-		return ev, nil
-	}
-	samples, err := d.parse(raw, d.sampleTime(at))
-	if err != nil {
+	if err := checkQueueID(e.QueueID, "topicName queue id"); err != nil {
 		return event{}, err
 	}
+	ev.stamp = d.sampleTime(ev.at)
+	samples := e.Stats.AppendSamples(nil, ev.stamp, metric.SourceWebhook)
 	if err := checkSamples(samples); err != nil {
 		return event{}, err
-	}
-	for i := range samples {
-		if samples[i].At.After(d.now) {
-			samples[i].At = d.now // a parser's own timestamp, from a fast clock
-		}
 	}
 	if len(samples) == 0 {
 		ev.ignored = "the event carries no supported metric"
@@ -227,19 +211,24 @@ func (d *decoder) notification(raw []byte, keys map[string]json.RawMessage, at t
 const maxValue = 1e12
 
 // checkSamples rejects samples no metric can have: unknown metrics, bad
-// queue ids and values that are negative or not finite (counts summed past
-// the float range, for example).
+// queue ids and values that are negative, implausibly large (counts summed
+// over many rows, for example) or percentages over 100.
 func checkSamples(samples []metric.Sample) error {
 	for _, s := range samples {
-		if _, ok := metric.Lookup(s.Metric); !ok {
+		info, ok := metric.Lookup(s.Metric)
+		if !ok {
 			return fmt.Errorf("eventBody: unknown metric %s", quote(string(s.Metric)))
 		}
 		if err := checkQueueID(s.QueueID, "eventBody queue id"); err != nil {
 			return err
 		}
-		if !(s.Value >= 0 && s.Value <= maxValue) {
+		limit := maxValue
+		if info.Unit == metric.Percent {
+			limit = 100
+		}
+		if !(s.Value >= 0 && s.Value <= limit) {
 			return fmt.Errorf("eventBody: %s of queue %s is %v; expected a number from 0 to %g",
-				s.Metric, quote(s.QueueID), s.Value, maxValue)
+				s.Metric, quote(s.QueueID), s.Value, limit)
 		}
 	}
 	return nil

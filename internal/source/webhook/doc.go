@@ -30,24 +30,26 @@
 //
 // # Genesys notification bodies
 //
-// An .observations body is one group {queueId, mediaType} of metrics.
-// Interaction metrics (oWaiting, oInteracting, oAlerting, oLongestWaiting
-// and the interval aggregates nOffered, tAnswered, tAbandon, oServiceLevel)
-// become samples of the group's media type; rows of one metric with
-// different qualifiers are summed. Agent metrics (oOnQueueUsers summed over
-// its routing-status qualifiers, or oUserRoutingStatuses without OFF_QUEUE;
-// available agents are the IDLE ones) are per queue, so they always become
-// queue samples (empty MediaType). An .activity body lists every media type
-// of the queue, so besides the per-media samples it yields queue totals: the
-// sum of the counts and the largest longest wait. oLongestWaiting values
-// above 10^12 are epoch milliseconds of the oldest waiting interaction and
-// become its age at the event's time; smaller values are durations in ms.
+// Genesys notifications, raw or as an EventBridge detail, are parsed by
+// the shared parser of the genesys package, genesys.ParseEvent, whose
+// documentation gives the mapping; the webhook adds only its own checks
+// (queue ids, values no metric can have) and answers 400 with the
+// parser's error. An oLongestWaiting epoch timestamp is aged at the
+// event's time (below), so a late delivery reports the wait as it was.
 //
 // Because an .observations event (and a tutorial event with a media_type)
-// covers one media type only, the handler also remembers the latest
-// waiting, interacting and alerting figure of every media type of a queue
-// and adds the queue total to such events. Genesys publishes on change, so
-// the remembered figures stay current.
+// covers one media type only, the handler keeps the latest figures of
+// every media type of a queue in a genesys.Accumulator, the same mechanism
+// as the streamer's, and adds the queue totals over every media type seen
+// to each event: counts add up, the longest wait is the longest (unknown
+// while some media type has interactions waiting for an unknown time), the
+// service level is the sum of numerators over the sum of denominators, and
+// the interval figures of two 30-minute intervals are never mixed. From
+// tutorial events only counts (waiting, interacting, alerting) and the
+// longest wait are remembered. Genesys publishes on change, so the
+// remembered figures stay current. Within one request a queue total is
+// given once per metric, as it stands after the request's last event; a
+// queue-level tutorial sample in the same request wins over it.
 //
 // # Authentication
 //
@@ -63,14 +65,16 @@
 // When MaxAge is positive, every evaluated event needs a timestamp within
 // MaxAge of the server clock, in either direction; otherwise the request is
 // refused with 401 (400 when the timestamp is missing). The timestamp is the
-// event's own: tutorial timestamp (or time), EventBridge time (or
-// detail.timestamp). Raw Genesys notifications carry none, so for them the
-// X-Queuewatch-Timestamp header (Unix seconds or RFC 3339) is used. Only
+// event's own: tutorial timestamp (or time), the notification's timestamp
+// (for EventBridge, detail.timestamp, else the envelope's time). Raw Genesys
+// notifications usually carry none, so for them the X-Queuewatch-Timestamp
+// header (Unix seconds or RFC 3339) is used. Only
 // body timestamps are covered by the signature; the header guards against
 // stale deliveries, not against an attacker replaying a captured request,
 // which the duplicate check below still catches within its window.
 // Timestamps are RFC 3339 strings or Unix times in seconds (or
-// milliseconds, when above 10^11). Samples take the event's time, capped at
+// milliseconds, when above 10^11), except the notification's timestamp,
+// which is RFC 3339 as Genesys writes it. Samples take the event's time, capped at
 // the server's time, or the time of receipt when the event has none.
 //
 // # Duplicates
@@ -86,10 +90,11 @@
 // # Bounded memory
 //
 // Besides the remembered ids, the handler keeps a little state per queue
-// id (the per-media figures above). At most MaxQueues distinct queue ids
-// are taken; samples of further queues are dropped and counted
-// (Stats.DroppedSamples), and a request left with no sample is answered
-// 200 {"status":"ignored"}. Queue ids over 128 bytes are refused.
+// id (the per-media figures above, of at most genesys.MaxMediaPerQueue
+// media types). At most MaxQueues distinct queue ids are taken; samples of
+// further queues are dropped and counted (Stats.DroppedSamples), and a
+// request left with no sample is answered 200 {"status":"ignored"}. Queue
+// ids over 128 bytes are refused.
 //
 // # Answers
 //

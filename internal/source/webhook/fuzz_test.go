@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
@@ -29,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	allowed := map[int]bool{200: true, 202: true, 400: true, 413: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d := decoder{now: t0, parse: ParseNotificationAt}
+		d := decoder{now: t0}
 		events, err := d.decode(body)
 		if err == nil {
 			if len(events) == 0 {
@@ -73,7 +74,7 @@ func checkFuzzSample(t *testing.T, s metric.Sample) {
 		t.Fatalf("unknown metric in %+v", s)
 	case s.QueueID == "" || len(s.QueueID) > maxQueueID:
 		t.Fatalf("bad queue id in %+v", s)
-	case !(s.Value >= 0 && s.Value <= maxValue*maxMediaPerQueue):
+	case !(s.Value >= 0 && s.Value <= maxValue*genesys.MaxMediaPerQueue):
 		t.Fatalf("implausible value in %+v", s)
 	case info.Unit == metric.Percent && s.Value > 100:
 		t.Fatalf("percentage over 100 in %+v", s)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
@@ -54,7 +56,9 @@ type Config struct {
 	// DedupSize is how many event ids are remembered at most (default 100k).
 	DedupSize int
 	// MaxQueues bounds the distinct queue ids whose samples are evaluated
-	// (default 10k); samples of further queues are dropped and counted.
+	// (default 10k); samples of further queues are dropped and counted. It
+	// also bounds the per-media figures remembered for queue totals, to
+	// MaxQueues × genesys.MaxMediaPerQueue.
 	MaxQueues int
 	// RetryAfter is the Retry-After of a 503 answer (default 5s).
 	RetryAfter time.Duration
@@ -66,24 +70,6 @@ type Config struct {
 	OnResult func(result string)
 }
 
-// Option changes how a Handler works.
-type Option func(*Handler)
-
-// WithNotificationParser replaces the parser of Genesys notification
-// envelopes (topicName, eventBody), for example with the shared
-// genesys.ParseNotification. The handler still decides which topics are
-// evaluated, fills in samples' zero At with the event's time and sets their
-// Source to webhook. An error from parse answers 400 with its text.
-func WithNotificationParser(parse func(body []byte) ([]metric.Sample, error)) Option {
-	return func(h *Handler) {
-		h.parse = func(body []byte, at time.Time) ([]metric.Sample, error) {
-			samples, err := parse(body)
-			stamp(samples, at)
-			return samples, err
-		}
-	}
-}
-
 // Handler serves POST {webhook.path}. It is safe for concurrent use.
 type Handler struct {
 	obs            Observer
@@ -93,17 +79,18 @@ type Handler struct {
 	clock          func() time.Time
 	log            *slog.Logger
 	dedup          *dedup
-	queues         *tracker
+	acc            *genesys.Accumulator // per-media figures of at most maxQueues queues
+	maxQueues      int
+	dropped        atomic.Uint64 // samples of queues beyond maxQueues
 	retryAfter     time.Duration
 	observeTimeout time.Duration
 	onResult       func(string)
-	parse          parseFunc
 	counts         *counters
 	capOnce        sync.Once // logs the queue cap once
 }
 
 // New builds a Handler that hands samples to obs.
-func New(cfg Config, obs Observer, opts ...Option) (*Handler, error) {
+func New(cfg Config, obs Observer) (*Handler, error) {
 	if obs == nil {
 		return nil, errors.New("webhook: an Observer is required")
 	}
@@ -131,11 +118,10 @@ func New(cfg Config, obs Observer, opts ...Option) (*Handler, error) {
 		clock:          cfg.Clock,
 		log:            cfg.Logger,
 		dedup:          newDedup(orDefault(cfg.DedupWindow, DefaultDedupWindow), orDefault(cfg.DedupSize, DefaultDedupSize)),
-		queues:         newTracker(orDefault(cfg.MaxQueues, DefaultMaxQueues)),
+		maxQueues:      orDefault(cfg.MaxQueues, DefaultMaxQueues),
 		retryAfter:     orDefault(cfg.RetryAfter, DefaultRetryAfter),
 		observeTimeout: orDefault(cfg.ObserveTimeout, DefaultObserveTimeout),
 		onResult:       cfg.OnResult,
-		parse:          ParseNotificationAt,
 		counts:         newCounters(),
 	}
 	if h.clock == nil {
@@ -144,9 +130,7 @@ func New(cfg Config, obs Observer, opts ...Option) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	for _, o := range opts {
-		o(h)
-	}
+	h.acc = genesys.NewBoundedAccumulator(nil, h.maxQueues)
 	if cfg.Insecure {
 		h.log.Warn("webhook accepts unauthenticated events (webhook.insecure: true)")
 	}

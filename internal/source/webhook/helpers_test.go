@@ -115,14 +115,14 @@ func baseConfig(clock *fakeClock) Config {
 }
 
 // newFixture starts a handler; edit may change the configuration.
-func newFixture(t *testing.T, edit func(*Config), opts ...Option) *fixture {
+func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, obs: &fakeObserver{}, clock: newClock()}
 	cfg := baseConfig(f.clock)
 	if edit != nil {
 		edit(&cfg)
 	}
-	h, err := New(cfg, f.obs, opts...)
+	h, err := New(cfg, f.obs)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

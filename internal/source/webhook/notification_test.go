@@ -1,13 +1,12 @@
 package webhook
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
@@ -79,7 +78,10 @@ func TestNotificationEnvelopes(t *testing.T) {
 		body string
 		want []metric.Sample
 	}{
-		{"observations: per media, agents per queue, derived total", observations, []metric.Sample{
+		// The queue totals are over every media type the handler
+		// remembers, here voice alone; the waiting voice interactions have
+		// no known age, so there is no longest wait.
+		{"observations: per media, agents per queue, derived totals", observations, []metric.Sample{
 			smp(queueA, "", "voice", metric.Waiting, 3, t0),
 			smp(queueA, "", "voice", metric.Offered, 41, t0),
 			smp(queueA, "", "voice", metric.ServiceLevel, 100*29.0/38, t0),
@@ -89,8 +91,13 @@ func TestNotificationEnvelopes(t *testing.T) {
 			smp(queueA, "", "", metric.OnQueueAgents, 2, t0),
 			smp(queueA, "", "", metric.AvailableAgents, 2, t0),
 			smp(queueA, "", "", metric.Waiting, 3, t0),
+			smp(queueA, "", "", metric.Offered, 41, t0),
+			smp(queueA, "", "", metric.ServiceLevel, 100*29.0/38, t0),
+			smp(queueA, "", "", metric.ServiceLevelTarget, 80, t0),
+			smp(queueA, "", "", metric.AbandonRate, 100*4.0/41, t0),
+			smp(queueA, "", "", metric.ASA, 612.0/35, t0),
 		}},
-		{"observations: queue group sums qualifiers", notificationOf("v2.analytics.queues."+queueA+".observations", `{
+		{"observations: queue group sums qualifiers, latest interval wins", notificationOf("v2.analytics.queues."+queueA+".observations", `{
 			"group": {"queueId": "`+queueA+`"},
 			"data": [
 			  {"metrics": [{"metric": "oWaiting", "stats": {"count": 9}}]},
@@ -103,9 +110,11 @@ func TestNotificationEnvelopes(t *testing.T) {
 				{"metric": "oUserRoutingStatuses", "qualifier": "INTERACTING", "stats": {"count": 3}},
 				{"metric": "oUserRoutingStatuses", "qualifier": "OFF_QUEUE", "stats": {"count": 4}},
 				{"metric": "oServiceLevel", "stats": {"numerator": 0, "denominator": 0, "target": 0.9}}]}]}`, "c2"),
+			// Nothing answered or abandoned: nothing missed the target.
 			[]metric.Sample{
 				smp(queueA, "", "", metric.Waiting, 6, t0),
 				smp(queueA, "", "", metric.LongestWait, 2.5, t0),
+				smp(queueA, "", "", metric.ServiceLevel, 100, t0),
 				smp(queueA, "", "", metric.ServiceLevelTarget, 90, t0),
 				smp(queueA, "", "", metric.OnQueueAgents, 5, t0),
 				smp(queueA, "", "", metric.AvailableAgents, 2, t0),
@@ -147,6 +156,10 @@ func TestNotificationEnvelopes(t *testing.T) {
 			"account": "123456789", "time": "` + at.Format(time.RFC3339) + `", "region": "us-east-1", "resources": [],
 			"detail": ` + notificationOf(activityTopic, activity(queueB, at.Add(-60*time.Second), at.Add(-1*time.Second)), "c7-archival") + `}`,
 			wantActivity(at, 60, 1)},
+		{"eventbridge: detail.timestamp wins over time", `{"id":"eb3","time":"` + at.Add(-time.Minute).Format(time.RFC3339) + `",
+			"detail":{"topicName":"` + activityTopic + `","timestamp":"` + at.Format(time.RFC3339Nano) + `",
+			"eventBody":{"results":[{"mediaType":"voice","data":[{"metric":"oInteracting","count":2}]}]}}}`,
+			[]metric.Sample{smp(queueB, "", "voice", metric.Interacting, 2, at), smp(queueB, "", "", metric.Interacting, 2, at)}},
 		{"eventbridge: detail.timestamp when time is absent", `{"id":"eb2","detail-type":"v2.analytics.queues.{id}.activity",
 			"detail":{"topicName":"` + activityTopic + `","timestamp":"` + at.Format(time.RFC3339Nano) + `",
 			"eventBody":{"results":[{"mediaType":"voice","data":[{"metric":"oInteracting","count":2}]}]}}}`,
@@ -179,11 +192,85 @@ func TestMediaTotalsAcrossEvents(t *testing.T) {
 		if r := f.post(s.body); r.code != 202 {
 			t.Fatalf("step %d: %d %s", i, r.code, r.raw)
 		}
-		all := f.obs.all()
-		last := all[len(all)-1]
-		if last.MediaType != "" || last.Metric != metric.Waiting || last.Value != s.total {
-			t.Fatalf("step %d: last sample %+v, want queue total %v", i, last, s.total)
+		f.obs.mu.Lock()
+		call := f.obs.calls[len(f.obs.calls)-1]
+		f.obs.mu.Unlock()
+		var totals []float64
+		for _, smp := range call {
+			if smp.MediaType == "" && smp.Metric == metric.Waiting {
+				totals = append(totals, smp.Value)
+			}
 		}
+		if len(totals) != 1 || totals[0] != s.total {
+			t.Fatalf("step %d: queue totals %v, want one of %v", i, totals, s.total)
+		}
+	}
+}
+
+// TestBatchTotalsOnce sends the media types of a queue in one batch: the
+// queue total is given once, as it stands after the batch, and an explicit
+// queue total of a tutorial event wins over the derived one.
+func TestBatchTotalsOnce(t *testing.T) {
+	obs := func(media string, waiting int) string {
+		return notificationOf("v2.analytics.queues."+queueA+".observations", fmt.Sprintf(
+			`{"group":{"queueId":%q,"mediaType":%q},"data":[{"metrics":[{"metric":"oWaiting","stats":{"count":%d}}]}]}`,
+			queueA, media, waiting), media)
+	}
+	tut := func(id, media string, v int) string {
+		return fmt.Sprintf(`{"id":%q,"event_type":"com.genesiscloud.queue.metric","data":{"queue_id":%q,"media_type":%q,"metric":"interacting","value":%d}}`,
+			id, queueB, media, v)
+	}
+	f := newFixture(t, nil)
+	r := f.post("[" + strings.Join([]string{obs("voice", 3), obs("chat", 0), obs("email", 2),
+		tut("t1", "voice", 1), tut("t2", "chat", 2), tut("t3", "", 9)}, ",") + "]")
+	if r.code != 202 {
+		t.Fatalf("answer %d %s", r.code, r.raw)
+	}
+	sameSamples(t, f.obs.all(), []metric.Sample{
+		smp(queueA, "", "voice", metric.Waiting, 3, t0),
+		smp(queueA, "", "chat", metric.Waiting, 0, t0),
+		smp(queueA, "", "chat", metric.LongestWait, 0, t0),
+		smp(queueA, "", "email", metric.Waiting, 2, t0),
+		smp(queueA, "", "", metric.Waiting, 5, t0),
+		smp(queueB, "", "voice", metric.Interacting, 1, t0),
+		smp(queueB, "", "chat", metric.Interacting, 2, t0),
+		smp(queueB, "", "", metric.Interacting, 9, t0),
+	})
+}
+
+// TestMediaMemoryBounded checks that the figures remembered for queue
+// totals stay within MaxQueues × genesys.MaxMediaPerQueue.
+func TestMediaMemoryBounded(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxQueues = 1 })
+	var items []string
+	for i := range genesys.MaxMediaPerQueue + 2 {
+		items = append(items, notificationOf("v2.analytics.queues."+queueA+".observations", fmt.Sprintf(
+			`{"group":{"queueId":%q,"mediaType":"m%02d"},"data":[{"metrics":[{"metric":"oWaiting","stats":{"count":1}}]}]}`,
+			queueA, i), fmt.Sprint("c", i)))
+	}
+	if r := f.post("[" + strings.Join(items, ",") + "]"); r.code != 202 {
+		t.Fatalf("answer %d %s", r.code, r.raw)
+	}
+	var total float64
+	media := map[string]bool{}
+	for _, s := range f.obs.all() {
+		if s.MediaType == "" && s.Metric == metric.Waiting {
+			total = s.Value
+		} else if s.Metric == metric.Waiting {
+			media[s.MediaType] = true
+		}
+	}
+	// Every media type's own figure is evaluated, but only the first 16
+	// are remembered and counted in the total.
+	if len(media) != genesys.MaxMediaPerQueue+2 || total != genesys.MaxMediaPerQueue {
+		t.Fatalf("%d media types, total %v; want %d and %d", len(media), total, genesys.MaxMediaPerQueue+2, genesys.MaxMediaPerQueue)
+	}
+	r := f.post(notificationOf("v2.analytics.queues."+queueB+".activity", `{"results":[{"mediaType":"voice","data":[{"metric":"oWaiting","count":1}]}]}`, "other"))
+	if r.code != 200 || !strings.Contains(r.str("reason"), "queue limit") {
+		t.Fatalf("second queue: %d %s", r.code, r.raw)
+	}
+	if st := f.h.Stats(); st.Queues != 1 || st.DroppedSamples != 2 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -235,7 +322,11 @@ func TestNotificationShapeErrors(t *testing.T) {
 			"missing field detail.topicName"},
 		{"eventbridge detail is text", `{"id":"x","detail":"hello"}`, "field detail: expected an object, got string"},
 		{"eventbridge bad time", `{"id":"x","time":"noon","detail":{"topicName":"` + actTopic + `"}}`, `field time: "noon"`},
-		{"eventbridge detail error is prefixed", `{"id":"x","detail":{"topicName":"` + actTopic + `"}}`, "detail: missing field eventBody"},
+		{"eventbridge detail error is prefixed", `{"id":"x","detail":{"topicName":"` + actTopic + `"}}`, "detail: genesys: malformed activity event: missing field eventBody"},
+		{"target is a percentage", notificationOf(obsTopic, `{"data":[{"metrics":[{"metric":"oServiceLevel","stats":{"numerator":1,"denominator":2,"target":80}}]}]}`, "c"),
+			"expected a fraction from 0 to 1"},
+		{"counts summed past the limit", notificationOf(obsTopic, `{"data":[{"metrics":[{"metric":"oWaiting","stats":{"count":1e13}},{"metric":"oWaiting","stats":{"count":1e13}}]}]}`, "c"),
+			"expected a number from 0 to 1e+12"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,39 +336,5 @@ func TestNotificationShapeErrors(t *testing.T) {
 				t.Fatalf("answer %d %s, want 400 containing %q", r.code, r.raw, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestParseNotificationAtUnsupportedTopic(t *testing.T) {
-	_, err := ParseNotificationAt([]byte(`{"topicName":"v2.users.x.presence","eventBody":{}}`), t0)
-	if !errors.Is(err, ErrUnsupportedTopic) {
-		t.Fatalf("error %v, want ErrUnsupportedTopic", err)
-	}
-}
-
-func TestWithNotificationParser(t *testing.T) {
-	var got []string
-	parser := func(body []byte) ([]metric.Sample, error) {
-		got = append(got, string(body))
-		if strings.Contains(string(body), "explode") {
-			return nil, errors.New("shared parser: unexpected eventBody")
-		}
-		return []metric.Sample{{QueueID: queueA, Metric: metric.Waiting, Value: 11, Source: metric.SourceStream}}, nil
-	}
-	f := newFixture(t, nil, WithNotificationParser(parser))
-	if r := f.post(observations); r.code != 202 {
-		t.Fatalf("answer %d %s", r.code, r.raw)
-	}
-	sameSamples(t, f.obs.all(), []metric.Sample{smp(queueA, "", "", metric.Waiting, 11, t0)})
-	if len(got) != 1 || got[0] != observations {
-		t.Fatalf("parser got %q", got)
-	}
-	r := f.post(notificationOf("v2.analytics.queues."+queueA+".activity", `{"explode":true}`, "c9"))
-	if r.code != 400 || r.str("error") != "shared parser: unexpected eventBody" {
-		t.Fatalf("answer %d %s", r.code, r.raw)
-	}
-	r = f.do(http.MethodPost, `{"topicName":"channel.metadata"}`, map[string]string{"Authorization": "Bearer " + testToken})
-	if r.code != 200 || len(got) != 2 {
-		t.Fatalf("the handler should not ask the parser about other topics: %d %s", r.code, r.raw)
 	}
 }

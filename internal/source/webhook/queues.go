@@ -1,44 +1,9 @@
 package webhook
 
 import (
-	"sync"
-	"time"
-
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
-
-// maxMediaPerQueue bounds the media types remembered per queue.
-const maxMediaPerQueue = 16
-
-// additive are the current-state counts whose queue total is the sum over
-// media types. Interval figures are left out: the media of a queue report
-// different intervals at different times.
-var additive = map[metric.Name]int{metric.Waiting: 0, metric.Interacting: 1, metric.Alerting: 2}
-
-// queueState is what the tracker remembers of one queue.
-type queueState struct {
-	// media holds the latest additive counts per media type.
-	media map[string]*[3]mediaFigure
-}
-
-type mediaFigure struct {
-	value float64
-	ok    bool
-}
-
-// tracker bounds the queues the webhook feeds into the engine and derives
-// queue totals from per-media figures.
-type tracker struct {
-	max int
-
-	mu      sync.Mutex
-	queues  map[string]*queueState
-	dropped uint64
-}
-
-func newTracker(max int) *tracker {
-	return &tracker{max: max, queues: map[string]*queueState{}}
-}
 
 // totalKey is one queue's total of one metric.
 type totalKey struct {
@@ -46,86 +11,77 @@ type totalKey struct {
 	metric metric.Name
 }
 
-// process drops samples of queues beyond the cap, remembers per-media
-// counts, and appends a queue total for every queue and additive metric the
-// samples report per media type only. It returns the samples to evaluate
-// and how many were dropped.
-func (t *tracker) process(samples []metric.Sample) ([]metric.Sample, int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := samples[:0:0]
+// accumulate turns the events of one request, in order, into the samples
+// to evaluate, and returns them with the number of samples dropped because
+// their queue is beyond MaxQueues.
+//
+// Every event goes through the handler's genesys.Accumulator, which admits
+// at most MaxQueues queues and remembers the latest figures of each media
+// type of a queue: a notification with all its figures, a tutorial sample
+// with a media type when it is a count or a longest wait
+// (genesys.SampleStats). An event gives its own samples (per media type
+// and, for notifications, agents on queue) and the queue totals over every
+// media type remembered. Queue totals are emitted once per queue and
+// metric per request, as they stand after the request's last event that
+// gave them, so that a batch never shows a transient total; a queue-level
+// tutorial sample of the same queue and metric in the request wins over
+// the derived total.
+func (h *Handler) accumulate(events []event) ([]metric.Sample, int) {
+	var out []metric.Sample
 	dropped := 0
-	haveTotal := map[totalKey]bool{}
-	wantTotal := map[totalKey]metric.Sample{} // the latest per-media sample
+	totals := map[totalKey]metric.Sample{}
+	explicit := map[totalKey]bool{}
 	var order []totalKey
-	for _, s := range samples {
-		q := t.queues[s.QueueID]
-		if q == nil {
-			if len(t.queues) >= t.max {
+	setTotal := func(s metric.Sample) {
+		k := totalKey{s.QueueID, s.Metric}
+		if _, seen := totals[k]; !seen {
+			order = append(order, k)
+		}
+		totals[k] = s
+	}
+	for _, ev := range events {
+		if e := ev.notification; e != nil {
+			if !h.acc.Admit(e.QueueID) {
+				dropped += len(ev.samples)
+				continue
+			}
+			s := h.acc.ApplyEvent(*e)
+			at := ev.stamp
+			own := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Media: s.Media, Agents: s.Agents}
+			out = own.AppendSamples(out, at, metric.SourceWebhook)
+			total := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Total: s.Total}
+			for _, t := range total.AppendSamples(nil, at, metric.SourceWebhook) {
+				setTotal(t)
+			}
+			continue
+		}
+		for _, smp := range ev.samples {
+			if !h.acc.Admit(smp.QueueID) {
 				dropped++
 				continue
 			}
-			q = &queueState{}
-			t.queues[s.QueueID] = q
-		}
-		out = append(out, s)
-		i, ok := additive[s.Metric]
-		if !ok {
-			continue
-		}
-		k := totalKey{s.QueueID, s.Metric}
-		if s.MediaType == "" {
-			haveTotal[k] = true
-			continue
-		}
-		if q.media == nil {
-			q.media = map[string]*[3]mediaFigure{}
-		}
-		f := q.media[s.MediaType]
-		if f == nil {
-			if len(q.media) >= maxMediaPerQueue {
+			out = append(out, smp)
+			if smp.MediaType == "" {
+				explicit[totalKey{smp.QueueID, smp.Metric}] = true
 				continue
 			}
-			f = &[3]mediaFigure{}
-			q.media[s.MediaType] = f
-		}
-		f[i] = mediaFigure{s.Value, true}
-		if _, seen := wantTotal[k]; !seen {
-			order = append(order, k)
-		}
-		wantTotal[k] = s
-	}
-	for _, k := range order {
-		if haveTotal[k] {
-			continue
-		}
-		last := wantTotal[k]
-		var sum float64
-		for _, f := range t.queues[k.queue].media {
-			if fig := f[additive[k.metric]]; fig.ok {
-				sum += fig.value
+			st, ok := genesys.SampleStats(smp)
+			if !ok {
+				continue
+			}
+			s := h.acc.Apply(st, false)
+			total := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Total: s.Total}
+			for _, t := range total.AppendSamples(nil, smp.At, smp.Source) {
+				if t.Metric == smp.Metric {
+					setTotal(t)
+				}
 			}
 		}
-		out = append(out, metric.Sample{QueueID: last.QueueID, QueueName: last.QueueName, Metric: k.metric,
-			Value: sum, At: last.At, Source: last.Source})
 	}
-	t.dropped += uint64(dropped)
-	return out, dropped
-}
-
-// stats returns the number of queues tracked and of samples dropped.
-func (t *tracker) stats() (queues int, dropped uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.queues), t.dropped
-}
-
-// stamp fills what a parser may leave out: the sample time and the source.
-func stamp(samples []metric.Sample, at time.Time) {
-	for i := range samples {
-		if samples[i].At.IsZero() {
-			samples[i].At = at
+	for _, k := range order {
+		if !explicit[k] {
+			out = append(out, totals[k])
 		}
-		samples[i].Source = metric.SourceWebhook
 	}
+	return out, dropped
 }

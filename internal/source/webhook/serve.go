@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 // ServeHTTP authenticates, decodes and evaluates one delivery; see the
@@ -46,7 +44,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := decoder{now: now, fallback: fallback, parse: h.parse}
+	d := decoder{now: now, fallback: fallback}
 	events, err := d.decode(body)
 	if err != nil {
 		h.log.DebugContext(r.Context(), "webhook request malformed", "reason", err.Error(), "remote", r.RemoteAddr)
@@ -125,7 +123,7 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, events []even
 		h.unavailable(w, r, err)
 		return
 	}
-	var samples []metric.Sample
+	var fresh []event
 	dups, dupID := 0, ""
 	for j, i := range idx {
 		if dup[j] {
@@ -133,9 +131,9 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, events []even
 			dupID = clip(events[i].id)
 			continue
 		}
-		samples = append(samples, events[i].samples...)
+		fresh = append(fresh, events[i])
 	}
-	if len(samples) == 0 {
+	if len(fresh) == 0 {
 		h.dedup.release(res)
 		if len(idx) > 1 {
 			dupID = ""
@@ -143,8 +141,9 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, events []even
 		h.respond(w, http.StatusOK, ResultDuplicate, answer{Status: "duplicate", ID: dupID, Duplicates: batchCount(events, dups), Ignored: batchCount(events, ignored)})
 		return
 	}
-	samples, dropped := h.queues.process(samples)
+	samples, dropped := h.accumulate(fresh)
 	if dropped > 0 {
+		h.dropped.Add(uint64(dropped))
 		h.warnQueueCap(r.Context())
 	}
 	if len(samples) == 0 {
@@ -194,7 +193,7 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 func (h *Handler) warnQueueCap(ctx context.Context) {
 	h.capOnce.Do(func() {
 		h.log.WarnContext(ctx, "webhook queue limit reached: samples of further queues are dropped",
-			"max_queues", h.queues.max)
+			"max_queues", h.maxQueues)
 	})
 }
 

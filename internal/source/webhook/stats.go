@@ -67,7 +67,7 @@ func (h *Handler) Stats() Stats {
 	for _, r := range rejections {
 		s.Rejected[r] = h.counts.byResult[r].Load()
 	}
-	s.Queues, s.DroppedSamples = h.queues.stats()
+	s.Queues, s.DroppedSamples = h.acc.Len(), h.dropped.Load()
 	return s
 }
 

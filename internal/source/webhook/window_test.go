@@ -16,6 +16,10 @@ func TestReplayWindow(t *testing.T) {
 	}
 	raw := notificationOf("v2.analytics.queues."+queueA+".observations",
 		`{"data":[{"metrics":[{"metric":"oWaiting","stats":{"count":2}}]}]}`, "w1")
+	stamped := func(ts time.Time) string {
+		return `{"topicName":"v2.analytics.queues.` + queueA + `.observations","timestamp":"` + ts.Format(time.RFC3339) +
+			`","eventBody":{"data":[{"metrics":[{"metric":"oWaiting","stats":{"count":2}}]}]}}`
+	}
 	bridge := func(ts time.Time) string {
 		return `{"id":"eb","time":"` + ts.Format(time.RFC3339) + `","detail":` + raw + `}`
 	}
@@ -38,6 +42,9 @@ func TestReplayWindow(t *testing.T) {
 		{"raw notification with RFC 3339 header", raw, t0.Add(-time.Minute).Format(time.RFC3339), 202, ""},
 		{"raw notification with stale header", raw, strconv.FormatInt(t0.Add(-time.Hour).Unix(), 10), 401, "over max_age"},
 		{"raw notification without header", raw, "", 400, "X-Queuewatch-Timestamp"},
+		{"raw notification's own timestamp wins over the header", stamped(t0.Add(-time.Hour)),
+			strconv.FormatInt(t0.Unix(), 10), 401, "over max_age"},
+		{"raw notification's own fresh timestamp", stamped(t0.Add(-time.Minute)), "", 202, ""},
 		{"malformed header", raw, "soon", 400, "malformed X-Queuewatch-Timestamp header"},
 		{"eventbridge time", bridge(t0.Add(-time.Minute)), "", 202, ""},
 		{"stale eventbridge time", bridge(t0.Add(-10 * time.Minute)), "", 401, "over max_age"},
