@@ -64,6 +64,13 @@ func (s *Service) startBackground() {
 		defer s.background.Done()
 		s.heartbeatLoop(ctx, time.Minute)
 	}()
+	if g := s.genesys; g != nil {
+		s.background.Add(1)
+		if g.streamer != nil {
+			s.background.Add(1)
+		}
+		g.run(ctx, s.log, s.background.Done)
+	}
 }
 
 // heartbeatLoop pings each configured OpsGenie heartbeat every interval, but

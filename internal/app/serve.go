@@ -50,6 +50,7 @@ type Service struct {
 	dests      destinations
 	hook       *webhook.Handler
 	metrics    *metrics.Metrics
+	genesys    *genesysSources // nil without a Genesys OAuth client
 	srv        *http.Server
 	ln         net.Listener
 	ready      atomic.Bool
@@ -110,6 +111,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 		return fail(fmt.Errorf("listen: %w", err))
 	}
 	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}}
+	if s.genesys, err = s.buildGenesys(); err != nil {
+		ln.Close()
+		return fail(err)
+	}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -221,6 +226,31 @@ func (s *Service) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	stats := s.engine.Stats()
 	body := map[string]any{"checks": checks, "samples": stats.Samples, "transitions": stats.Transitions}
+	if g := s.genesys; g != nil {
+		ps := g.poller.Status()
+		gs := map[string]any{"queues": ps.Queues, "last_poll": ps.LastPoll, "poll_interval": ps.EffectiveInterval.String(),
+			"budget_in_use": g.client.Budget().InUse(), "budget_limit": g.client.Budget().Limit()}
+		if ps.Stretched {
+			gs["poll_plan"] = ps.Plan
+		}
+		if ps.LastError != "" {
+			gs["last_poll_error"] = ps.LastError
+		}
+		if g.streamer != nil {
+			ss := g.streamer.Status()
+			gs["stream_connected"], gs["stream_reconnects"] = ss.Connected, ss.Reconnects
+			if ss.LastError != "" {
+				gs["last_stream_error"] = ss.LastError
+			}
+		}
+		// Sources in trouble are reported, not fatal: the webhook and the
+		// other source may still deliver, and the state is in the store.
+		checks["genesys"] = "ok"
+		if ps.ConsecutiveFailures > 0 {
+			checks["genesys"] = fmt.Sprintf("degraded: %d failed polls in a row", ps.ConsecutiveFailures)
+		}
+		body["genesys"] = gs
+	}
 	if stats.CommitFails > 0 {
 		body["commit_failures"] = stats.CommitFails
 	}
