@@ -57,6 +57,11 @@ func newEnv(t *testing.T, fo fakegenesys.Options) *env {
 		front.Close()
 	})
 	e.url = front.URL
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs at %s:\n%s", e.clock.Now().Sub(t0), e.logs)
+		}
+	})
 	e.log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.client = e.newClient(t)
 	return e
@@ -120,6 +125,25 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		case <-tick.C:
 		}
 	}
+}
+
+// connectedSleepers is how many goroutines sleep on the clock while one
+// channel is connected: Run's refresh, the socket's watchdog and
+// subscription upkeep, and the fake's heartbeat sender.
+const connectedSleepers = 4
+
+// jump moves the clock by d once exactly sleepers goroutines sleep on it.
+// A goroutine computes how long to sleep from the clock before it sleeps,
+// so moving the clock in between would push its wake-up later: the test
+// waits until everyone is asleep, as a real clock never jumps.
+func (e *env) jump(t *testing.T, d time.Duration, sleepers int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.clock.WaitFor(ctx, func(n int) bool { return n == sleepers }); err != nil {
+		t.Fatalf("waiting for %d sleepers (there are %d): %v", sleepers, e.clock.Sleepers(), err)
+	}
+	e.clock.Advance(d)
 }
 
 // maxBackoffStep is the longest clock step advanceBackoff takes: only the
@@ -302,23 +326,27 @@ func (rl *relay) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), code)
 		return
 	}
+	// Registered before the handshake completes, so that mute covers
+	// every connection the client may already see as open.
+	rc := &relayConn{}
+	rl.mu.Lock()
+	rl.conns[rc] = true
+	rl.mu.Unlock()
+	defer func() {
+		rl.mu.Lock()
+		delete(rl.conns, rc)
+		rl.mu.Unlock()
+	}()
 	down, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		_ = up.CloseNow()
 		return
 	}
-	rc := &relayConn{}
-	rl.mu.Lock()
-	rl.conns[rc] = true
-	rl.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	go pipe(ctx, cancel, up, down, rc)
 	pipe(ctx, cancel, down, up, rc)
 	_ = up.CloseNow()
 	_ = down.CloseNow()
-	rl.mu.Lock()
-	delete(rl.conns, rc)
-	rl.mu.Unlock()
 }
 
 // pipe copies messages from one socket to the other until either fails,

@@ -64,7 +64,7 @@ func TestPingKeepsQuietSocket(t *testing.T) {
 	e, s := connected(t, stream.Options{HeartbeatTimeout: 90 * time.Second})
 	e.fake.StopHeartbeats(true)
 	for i := 1; i <= 3; i++ {
-		e.clock.Advance(46 * time.Second)
+		e.jump(t, 46*time.Second, connectedSleepers)
 		now := e.clock.Now()
 		// Silent for 46s: ping; the pong proves the socket alive.
 		eventually(t, "a ping answered", func() bool {
@@ -80,12 +80,12 @@ func TestPingKeepsQuietSocket(t *testing.T) {
 func TestSilentSocketReconnects(t *testing.T) {
 	e, s := connected(t, stream.Options{HeartbeatTimeout: 90 * time.Second})
 	e.relay.mute() // neither heartbeats nor pongs get through
-	e.clock.Advance(46 * time.Second)
+	e.jump(t, 46*time.Second, connectedSleepers)
 	eventually(t, "a ping", func() bool { return s.Status().Pings == 1 })
 	if !s.Connected() {
 		t.Fatal("dropped the socket at the ping")
 	}
-	e.clock.Advance(45 * time.Second) // 91s without a message
+	e.jump(t, 45*time.Second, connectedSleepers) // 91s without a message
 	e.advanceBackoff(t, "a reconnect", func() bool { return connects(s) == 2 && s.Connected() })
 	e.waitGapFills(t, 2)
 	if n := e.channelCreations(); n != 1 {
@@ -116,7 +116,7 @@ func TestResubscribesBeforeExpiry(t *testing.T) {
 	// A long heartbeat timeout lets the clock jump an hour at once.
 	e, s := connected(t, stream.Options{ResubscribeEvery: time.Hour, HeartbeatTimeout: 48 * time.Hour})
 	expires := e.fake.Channels()[0].Expires
-	e.clock.Advance(time.Hour)
+	e.jump(t, time.Hour, connectedSleepers)
 	eventually(t, "a resubscription", func() bool {
 		chans := e.fake.Channels()
 		return len(chans) == 1 && chans[0].Expires.After(expires)

@@ -134,7 +134,7 @@ func TestRestartReusesChannel(t *testing.T) {
 	ids := e.fake.QueueIDs()
 	first := stream.New(e.client, e.obs, e.options(stream.Options{}))
 	stop := start(t, first, fixed(ids))
-	eventually(t, "the first streamer to connect", first.Connected)
+	e.waitConnected(t, first, 1)
 	saved := first.Status().Channels[0].Channel
 	stop()
 	if first.Connected() {
@@ -160,7 +160,7 @@ func TestNewProcessReusesSavedChannel(t *testing.T) {
 	ids := e.fake.QueueIDs()
 	first := stream.New(e.client, e.obs, e.options(stream.Options{}))
 	stop := start(t, first, fixed(ids))
-	eventually(t, "the first streamer to connect", first.Connected)
+	e.waitConnected(t, first, 1)
 	saved := first.Status().Channels[0].Channel
 	stop()
 

@@ -41,9 +41,11 @@ type Streamer struct {
 	lastErr    string
 	lastErrAt  time.Time
 
-	// stateMu serializes health changes and their notifications.
-	stateMu sync.Mutex
-	healthy bool
+	// notifyMu serializes health changes and their notifications;
+	// stateMu guards healthy alone, so that callbacks may call Connected.
+	notifyMu sync.Mutex
+	stateMu  sync.Mutex
+	healthy  bool
 }
 
 // New returns a streamer of client's notifications that gives samples to
@@ -120,13 +122,16 @@ func (s *Streamer) Connected() bool {
 // updateHealth recomputes whether the stream is healthy and, when that
 // changed, tells the poller and Options.OnState.
 func (s *Streamer) updateHealth() {
-	s.stateMu.Lock()
-	defer s.stateMu.Unlock()
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
 	h := s.computeHealthy()
-	if h == s.healthy {
+	s.stateMu.Lock()
+	changed := h != s.healthy
+	s.healthy = h
+	s.stateMu.Unlock()
+	if !changed {
 		return
 	}
-	s.healthy = h
 	if h {
 		s.log.Info("stream healthy: every queue is streamed")
 	} else {
