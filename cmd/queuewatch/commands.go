@@ -125,3 +125,19 @@ func testNotify(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	return app.TestNotify(ctx, cfg, *dest, stdout)
 }
+
+func doctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("doctor", "doctor --config FILE",
+		"Checks the Genesys Cloud credentials, region, permissions, queues and topics, and each\n"+
+			"destination's authentication; creates a missing OpsGenie heartbeat. Prints one PASS, FAIL,\n"+
+			"WARN or SKIP line per check, with the fix for each problem. Exits 1 if any check failed.", stderr)
+	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	return app.Doctor(ctx, cfg, stdout)
+}

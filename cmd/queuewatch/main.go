@@ -29,6 +29,7 @@ Commands:
   check-config  validate a configuration file
   replay        feed recorded samples through the rules and print what would happen
   test-notify   send a test alert and its close to each destination
+  doctor        check Genesys access, queues and each destination's authentication
   version       print the version
 
 Run "queuewatch <command> --help" for a command's flags.
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = replay(ctx, rest, stdout, stderr)
 	case "test-notify":
 		err = testNotify(ctx, rest, stdout, stderr)
+	case "doctor":
+		err = doctor(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "queuewatch", app.Version())
 	case "help", "-h", "--help", "-help":
