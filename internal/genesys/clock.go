@@ -36,3 +36,25 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// SleepUntil waits on clock until t, returning early (with nil) when wake
+// receives, or with ctx's error when ctx ends first. Waiting for an absolute
+// time keeps schedules right however late the caller starts to wait. The
+// poller and the streamer schedule their work with it.
+func SleepUntil(ctx context.Context, clock Clock, t time.Time, wake <-chan struct{}) error {
+	d := t.Sub(clock.Now())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-wake:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	_ = clock.Sleep(sctx, d)
+	return ctx.Err()
+}

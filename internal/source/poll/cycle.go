@@ -94,7 +94,7 @@ func (p *Poller) waitSlot(ctx context.Context, start time.Time, k, n int) error 
 		if !p.clock.Now().Before(at) {
 			return nil
 		}
-		if err := sleepUntil(ctx, p.clock, at, p.wake); err != nil {
+		if err := genesys.SleepUntil(ctx, p.clock, at, p.wake); err != nil {
 			return err
 		}
 	}

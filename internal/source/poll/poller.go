@@ -97,7 +97,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		if ok && due.Before(next) {
 			next = due
 		}
-		if err := sleepUntil(ctx, p.clock, next, p.wake); err != nil {
+		if err := genesys.SleepUntil(ctx, p.clock, next, p.wake); err != nil {
 			break
 		}
 	}

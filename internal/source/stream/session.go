@@ -125,7 +125,7 @@ func (sl *slot) watch(ctx context.Context, end context.CancelCauseFunc, sock *ge
 		if pinged {
 			next = last.Add(timeout)
 		}
-		if sleepUntil(ctx, s.clock, next, nil) != nil {
+		if genesys.SleepUntil(ctx, s.clock, next, nil) != nil {
 			return
 		}
 	}
@@ -144,7 +144,7 @@ func (sl *slot) maintain(ctx context.Context, end context.CancelCauseFunc) {
 		pending := sl.subVersion != sl.version
 		sl.mu.Unlock()
 		if !pending && s.clock.Now().Before(due) {
-			_ = sleepUntil(ctx, s.clock, due, sl.changed)
+			_ = genesys.SleepUntil(ctx, s.clock, due, sl.changed)
 			continue
 		}
 		err := sl.subscribe(ctx)
@@ -162,7 +162,7 @@ func (sl *slot) maintain(ctx context.Context, end context.CancelCauseFunc) {
 			wait := backoff(fails, 5*time.Second, 5*time.Minute, func() float64 { return 1 })
 			s.log.Warn("subscribing failed; retrying", "channel", sl.channel().ID, "err", err, "retry_in", wait)
 			s.recordErr(err)
-			_ = sleepUntil(ctx, s.clock, s.clock.Now().Add(wait), nil)
+			_ = genesys.SleepUntil(ctx, s.clock, s.clock.Now().Add(wait), nil)
 		}
 	}
 }

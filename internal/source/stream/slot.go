@@ -151,7 +151,7 @@ func (sl *slot) run(ctx context.Context) {
 		s.log.Warn("notification socket lost; reconnecting", "channel", sl.channel().ID, "err", err,
 			"failures", fails, "retry_in", wait)
 		s.recordErr(err)
-		if sleepUntil(ctx, s.clock, now.Add(wait), nil) != nil {
+		if genesys.SleepUntil(ctx, s.clock, now.Add(wait), nil) != nil {
 			return
 		}
 	}

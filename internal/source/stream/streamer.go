@@ -92,7 +92,7 @@ func (s *Streamer) Run(ctx context.Context, queueIDs func() []string) error {
 	s.loadPool(ctx)
 	for ctx.Err() == nil {
 		s.sync(ctx, queueIDs())
-		_ = sleepUntil(ctx, s.clock, s.clock.Now().Add(s.opts.RefreshEvery), s.refresh)
+		_ = genesys.SleepUntil(ctx, s.clock, s.clock.Now().Add(s.opts.RefreshEvery), s.refresh)
 	}
 	s.stopAll()
 	s.wg.Wait()
