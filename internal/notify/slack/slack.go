@@ -129,13 +129,23 @@ func (n *Notifier) RateKey(d store.Delivery) string { return n.channel }
 // Notify sends one delivery: a new message for a create (or when there is
 // no usable handle), an edit of the episode's message otherwise, plus a
 // thread reply on resolve. Deliveries of a storm edit the storm summary.
+//
+// A delivery with no message of its own joins a storm that is still open,
+// just as it would if it had been claimed in a batch with others.
 func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref) (notify.Receipt, error) {
-	if ref, ok := parseRef(prev); ok && ref.Storm {
+	ref, ok := parseRef(prev)
+	if (ok && ref.Storm) || (!ok && n.stormOpen()) {
 		r := n.NotifyBatch(ctx, []store.Delivery{d}, []*store.Ref{prev})
 		return r[0].Receipt, r[0].Err
 	}
-	ref, ok := parseRef(prev)
 	return n.notifyOne(ctx, d, ref, ok)
+}
+
+// stormOpen reports whether new breaches currently join a storm summary.
+func (n *Notifier) stormOpen() bool {
+	n.stormMu.Lock()
+	defer n.stormMu.Unlock()
+	return n.threshold > 0 && n.current != nil && !n.current.over()
 }
 
 // notifyOne sends a delivery that has its own message (or none yet).
