@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	client "github.com/queuewatch/queuewatch/internal/genesys"
 )
 
 // Clock is the fake's time source: token expiry, rate-limit windows,
@@ -14,26 +16,8 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// RealClock is the wall clock.
-type RealClock struct{}
-
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits for d or until ctx ends.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// RealClock is the wall clock, the client's own.
+type RealClock = client.SystemClock
 
 // ManualClock is a clock that moves only when told to, for tests that must
 // not depend on the speed of the machine. It is safe for concurrent use.
