@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +15,8 @@ import (
 func checkConfig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check-config", "check-config --config FILE",
 		"Validates a configuration file with the same code serve uses. Prints every problem as\nfile:line: key: message and exits 1, or prints a summary and exits 0.", stderr)
-	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
+	path := configFlag(fs)
+	cfg, err := parseAndLoad(fs, args, path)
 	if err != nil {
 		return err
 	}
@@ -29,13 +27,10 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve --config FILE",
 		"Runs the service: loads the configuration, opens the store, resumes open alerts and\nserves HTTP until SIGINT or SIGTERM, then finishes in-flight writes and exits.", stderr)
-	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	path := configFlag(fs)
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the configuration's log_level)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
+	cfg, err := parseAndLoad(fs, args, path)
 	if err != nil {
 		return err
 	}
@@ -55,7 +50,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"Feeds recorded samples through the configured rules using the samples' own clock and\n"+
 			"prints each transition and the notifications it would send. Nothing is stored or sent.\n"+
 			"Each input line is {\"at\",\"queue_id\",\"queue_name\",\"media_type\",\"metric\",\"value\"}; \"-\" reads standard input.", stderr)
-	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	path := configFlag(fs)
 	format := fs.String("format", "text", "output format: text or json")
 	until := fs.String("until", "", "advance the clock to this RFC 3339 `time` after the last sample (completes pending and resolving alerts)")
 	if err := parse(fs, args); err != nil {
@@ -114,12 +109,9 @@ func testNotify(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("test-notify", "test-notify --config FILE [--destination NAME]",
 		"Sends a clearly marked test alert and its close to each destination (or one), directly,\n"+
 			"and reports per destination what happened. Exits 1 if any destination failed.", stderr)
-	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
+	path := configFlag(fs)
 	dest := fs.String("destination", "", "only this destination `name`")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
+	cfg, err := parseAndLoad(fs, args, path)
 	if err != nil {
 		return err
 	}
@@ -131,13 +123,25 @@ func doctor(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"Checks the Genesys Cloud credentials, region, permissions, queues and topics, and each\n"+
 			"destination's authentication; creates a missing OpsGenie heartbeat. Prints one PASS, FAIL,\n"+
 			"WARN or SKIP line per check, with the fix for each problem. Exits 1 if any check failed.", stderr)
-	path := fs.String("config", "queuewatch.yaml", "configuration `file`")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path)
+	path := configFlag(fs)
+	cfg, err := parseAndLoad(fs, args, path)
 	if err != nil {
 		return err
 	}
 	return app.Doctor(ctx, cfg, stdout)
+}
+
+// configFlag registers the --config flag every command that reads a
+// configuration takes.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "queuewatch.yaml", "configuration `file`")
+}
+
+// parseAndLoad parses the command's flags and loads the configuration named
+// by path, with the same loader serve uses.
+func parseAndLoad(fs *flag.FlagSet, args []string, path *string) (*config.Config, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return config.Load(*path)
 }
