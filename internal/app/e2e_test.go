@@ -121,13 +121,7 @@ func (e *e2e) send(queueID, queueName, metricName string, value float64, at time
 // eventually waits for cond, failing after a generous deadline.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-	}
+	waitFor(t, 30*time.Second, what, cond, nil)
 }
 
 // alertRequests lists the alert-changing OpsGenie requests (status checks aside).
