@@ -124,6 +124,28 @@ type Ref struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// Silence holds back new pages of the alerts it matches between Starts and
+// Ends. Evaluation goes on while an alert is silenced; a breach still open
+// when the silence ends pages then.
+type Silence struct {
+	ID string `json:"id"`
+	// Queues are queue names (globs allowed) or queue ids; empty matches
+	// every queue.
+	Queues []string `json:"queues"`
+	// Rule is the name of the rule silenced; empty matches every rule.
+	Rule      string    `json:"rule,omitempty"`
+	Starts    time.Time `json:"starts_at"`
+	Ends      time.Time `json:"ends_at"`
+	Comment   string    `json:"comment"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Active reports whether the silence holds notifications back at t.
+func (s Silence) Active(t time.Time) bool {
+	return !t.Before(s.Starts) && t.Before(s.Ends)
+}
+
 // Store is the durable state of queuewatch.
 //
 // Details every implementation shares (the storetest suite checks them):
@@ -155,9 +177,11 @@ type Ref struct {
 //   - RetryDelivery keeps Attempts and LastError; it sets NextAttemptAt and
 //     UpdatedAt to now.
 //   - Attempts returns ErrNotFound for an unknown delivery.
-//   - Requests that fail ClaimRequest.Validate, Outcome.Validate or
-//     Ref.Validate are refused with ErrInvalid, as is a zero RetryDelivery
-//     time.
+//   - Requests that fail ClaimRequest.Validate, Outcome.Validate,
+//     Ref.Validate or Silence.Validate are refused with ErrInvalid, as is a
+//     zero RetryDelivery or ExpireSilence time.
+//   - Silences come back with Queues never nil, newest CreatedAt first (ties
+//     by ID).
 type Store interface {
 	// Commit makes a batch of transitions durable in one transaction: for each,
 	// the series state, its episode, a history entry and one pending outbox row
@@ -200,6 +224,16 @@ type Store interface {
 	PutRef(ctx context.Context, r Ref) error
 	// GetRef returns a destination's handle on an episode, or ErrNotFound.
 	GetRef(ctx context.Context, destination, episodeID string) (Ref, error)
+
+	// CreateSilence stores a new silence. It returns ErrConflict when a
+	// silence with the same ID exists.
+	CreateSilence(ctx context.Context, s Silence) error
+	// Silences returns every stored silence, expired ones included.
+	Silences(ctx context.Context) ([]Silence, error)
+	// ExpireSilence ends a silence at at: Ends becomes at when it was later,
+	// and Starts too when the silence had not started yet. Expiring an
+	// expired silence changes nothing. Unknown ids give ErrNotFound.
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
 
 	// Close releases the store.
 	Close() error

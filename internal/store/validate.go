@@ -146,3 +146,30 @@ func (r Ref) Validate() error {
 	}
 	return checkTime("ref updated at", r.UpdatedAt, false)
 }
+
+// Validate reports why a store must refuse the silence, wrapping ErrInvalid:
+// it needs an ID, non-empty queue patterns, a non-zero start and creation
+// time, and an end after its start.
+func (s Silence) Validate() error {
+	if s.ID == "" {
+		return invalid("silence has no id")
+	}
+	for _, q := range s.Queues {
+		if q == "" {
+			return invalid("silence %q: empty queue pattern", s.ID)
+		}
+	}
+	for _, tt := range []struct {
+		what string
+		t    time.Time
+	}{{"starts at", s.Starts}, {"ends at", s.Ends}, {"created at", s.CreatedAt}} {
+		if err := checkTime(fmt.Sprintf("silence %q: %s", s.ID, tt.what), tt.t, true); err != nil {
+			return err
+		}
+	}
+	if !s.Ends.After(s.Starts) {
+		return invalid("silence %q: ends at %s, not after it starts at %s", s.ID,
+			s.Ends.Format(time.RFC3339), s.Starts.Format(time.RFC3339))
+	}
+	return nil
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, finishTests...)
 	tests = append(tests, outboxTests...)
 	tests = append(tests, concurrencyTests...)
+	tests = append(tests, silenceTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
