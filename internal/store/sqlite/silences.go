@@ -93,4 +93,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
