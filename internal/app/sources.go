@@ -49,8 +49,9 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 	})
 	if g.Stream == nil || *g.Stream {
 		src.streamer = stream.New(client, countingObserver{s.engine, s.metrics, metric.SourceStream}, stream.Options{
-			Poller: src.poller,
-			Logger: s.log.With("component", "stream"),
+			Poller:         src.poller,
+			ActivityTopics: g.ActivityTopics,
+			Logger:         s.log.With("component", "stream"),
 			OnState: func(connected bool) {
 				v := 0.0
 				if connected {

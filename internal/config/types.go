@@ -62,6 +62,7 @@ type Genesys struct {
 	Exclude            []string `yaml:"exclude"`
 	PollInterval       Duration `yaml:"poll_interval"`        // default 15s; 0 turns polling off
 	Stream             *bool    `yaml:"stream"`               // default true
+	ActivityTopics     bool     `yaml:"activity_topics"`      // default false: .observations topics only, 1,000 queues per channel
 	RequestBudget      int      `yaml:"request_budget"`       // default 150 per minute, 1..300
 	ServiceLevelWindow Duration `yaml:"service_level_window"` // default 30m
 	DiscoveryInterval  Duration `yaml:"discovery_interval"`   // default 5m

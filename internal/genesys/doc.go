@@ -37,10 +37,10 @@
 // A streamer reuses a channel across restarts when it can (ListChannels
 // with "oauthclient", ChannelExists), else creates one (CreateChannel; a
 // client has at most 20, the 21st evicts the least recently used),
-// subscribes at most 1,000 topics per channel (QueueTopics gives the
-// observations and activity topics of each queue: 500 queues per
-// channel), resubscribes within 24 hours to keep it, and reads its
-// socket:
+// subscribes at most 1,000 topics per channel (StreamTopics gives each
+// queue's observations topic, and its activity topic when asked: 1,000 or
+// 500 queues per channel), resubscribes within 24 hours to keep it, and
+// reads its socket:
 //
 //	sock, err := c.Dial(ctx, ch)
 //	acc := genesys.NewAccumulator(func(id string) string { q, _ := c.KnownQueue(id); return q.Name })

@@ -39,11 +39,28 @@ func ActivityTopic(queueID string) string {
 
 // QueueTopics returns the observations and activity topics of each queue.
 func QueueTopics(queueIDs []string) []string {
-	out := make([]string, 0, 2*len(queueIDs))
+	return StreamTopics(queueIDs, true)
+}
+
+// StreamTopics returns the observations topic of each queue and, when
+// activity is true, its activity topic after it.
+func StreamTopics(queueIDs []string, activity bool) []string {
+	out := make([]string, 0, TopicsPerQueue(activity)*len(queueIDs))
 	for _, id := range queueIDs {
-		out = append(out, ObservationsTopic(id), ActivityTopic(id))
+		out = append(out, ObservationsTopic(id))
+		if activity {
+			out = append(out, ActivityTopic(id))
+		}
 	}
 	return out
+}
+
+// TopicsPerQueue is how many topics StreamTopics gives each queue.
+func TopicsPerQueue(activity bool) int {
+	if activity {
+		return 2
+	}
+	return 1
 }
 
 // ParseQueueTopic returns the queue id and kind ("observations" or

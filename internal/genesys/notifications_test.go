@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,17 @@ func TestQueueTopics(t *testing.T) {
 	}
 	if got := genesys.ActivityTopic(id); got != "v2.analytics.queues."+id+".activity" {
 		t.Errorf("ActivityTopic = %q", got)
+	}
+	two := []string{"a", "b"}
+	if got := genesys.StreamTopics(two, false); !slices.Equal(got, []string{genesys.ObservationsTopic("a"), genesys.ObservationsTopic("b")}) {
+		t.Errorf("StreamTopics without activity = %v", got)
+	}
+	want := []string{genesys.ObservationsTopic("a"), genesys.ActivityTopic("a"), genesys.ObservationsTopic("b"), genesys.ActivityTopic("b")}
+	if got := genesys.StreamTopics(two, true); !slices.Equal(got, want) || !slices.Equal(genesys.QueueTopics(two), want) {
+		t.Errorf("StreamTopics with activity = %v", got)
+	}
+	if genesys.TopicsPerQueue(false) != 1 || genesys.TopicsPerQueue(true) != 2 {
+		t.Error("TopicsPerQueue disagrees with StreamTopics")
 	}
 	tests := []struct {
 		topic, id, kind string

@@ -68,7 +68,7 @@ func TestEndToEndIncident(t *testing.T) {
 	// A long heartbeat timeout: the test moves the clock faster than
 	// heartbeats are read.
 	str = stream.New(e.client, obs, stream.Options{Poller: p, Clock: e.clock, Logger: e.log,
-		HeartbeatTimeout: time.Hour})
+		HeartbeatTimeout: time.Hour, ActivityTopics: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = p.Run(ctx) })

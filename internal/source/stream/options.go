@@ -22,7 +22,9 @@ type Poller interface {
 	// missed while a socket was down.
 	PollNow(ctx context.Context) error
 	// SetStreamHealthy tells the poller whether the stream delivers every
-	// queue's events, so that it can poll less often.
+	// queue's events, so that it can poll less often. The streamer says
+	// true only with Options.ActivityTopics, when events carry every
+	// figure a poll gives.
 	SetStreamHealthy(healthy bool)
 }
 
@@ -42,9 +44,9 @@ const (
 	DefaultMinBackoff       = time.Second
 	DefaultMaxBackoff       = 2 * time.Minute
 	DefaultMaxPending       = 100000
-	// QueuesPerChannel is how many queues one channel holds: two topics
-	// per queue, 1,000 topics per channel.
-	QueuesPerChannel = genesys.MaxTopicsPerChannel / 2
+	// QueuesPerChannel is how many queues one channel holds with the
+	// observations topic alone: 1,000 topics per channel.
+	QueuesPerChannel = genesys.MaxTopicsPerChannel
 )
 
 // Options configures a Streamer. Zero values take the defaults.
@@ -75,8 +77,16 @@ type Options struct {
 	// 1s and 2m).
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
+	// ActivityTopics subscribes each queue's .activity topic as well as
+	// its .observations topic. The activity topic is the only push source
+	// of the longest wait (oLongestWaiting); the observations topic
+	// carries waiting, agents and the interval's service level. With it
+	// a channel holds 500 queues instead of 1,000, and the poller is told
+	// the stream is healthy (and so may slow to its reconciliation rate)
+	// only when it is set: without it, the longest wait comes from polls.
+	ActivityTopics bool
 	// QueuesPerChannel is how many queues share a channel (default and
-	// maximum QueuesPerChannel).
+	// maximum: 1,000 topics divided by the topics per queue).
 	QueuesPerChannel int
 	// Channels are channels of a previous run (Status().Channels) to
 	// reuse when they still exist. Never share them between replicas: a
@@ -104,8 +114,8 @@ func (o Options) withDefaults() Options {
 	def(&o.RefreshEvery, DefaultRefreshEvery)
 	def(&o.MinBackoff, DefaultMinBackoff)
 	def(&o.MaxBackoff, DefaultMaxBackoff)
-	if o.QueuesPerChannel <= 0 || o.QueuesPerChannel > QueuesPerChannel {
-		o.QueuesPerChannel = QueuesPerChannel
+	if most := genesys.MaxTopicsPerChannel / genesys.TopicsPerQueue(o.ActivityTopics); o.QueuesPerChannel <= 0 || o.QueuesPerChannel > most {
+		o.QueuesPerChannel = most
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending

@@ -10,9 +10,11 @@ import (
 	"github.com/queuewatch/queuewatch/internal/source/stream"
 )
 
-// connected starts a streamer of 3 queues and waits until it is healthy.
+// connected starts a streamer of 3 queues, with both topics of each, and
+// waits until it is healthy.
 func connected(t *testing.T, o stream.Options) (*env, *stream.Streamer) {
 	t.Helper()
+	o.ActivityTopics = true
 	e := newEnv(t, fakegenesys.Options{Queues: sim.DefaultQueues(3, 6)})
 	s := stream.New(e.client, e.obs, e.options(o))
 	start(t, s, fixed(e.fake.QueueIDs()))

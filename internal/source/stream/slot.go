@@ -77,7 +77,7 @@ func (sl *slot) topics() ([]string, int) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return genesys.QueueTopics(ids), sl.version
+	return genesys.StreamTopics(ids, sl.s.opts.ActivityTopics), sl.version
 }
 
 func (sl *slot) channel() genesys.Channel {
@@ -98,7 +98,7 @@ func (sl *slot) status() ChannelStatus {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
 	return ChannelStatus{
-		Channel: sl.ch, Queues: len(sl.queues), Topics: 2 * len(sl.queues), Rejected: sl.rejected,
+		Channel: sl.ch, Queues: len(sl.queues), Topics: genesys.TopicsPerQueue(sl.s.opts.ActivityTopics) * len(sl.queues), Rejected: sl.rejected,
 		Subscribed: sl.subVersion == sl.version, SubscribedAt: sl.subscribedAt,
 		Connected: sl.connected, ConnectedSince: sl.connectedSince, LastMessage: sl.lastMsg,
 		Connects: sl.connects, Pings: sl.pings, LastError: sl.lastErr,

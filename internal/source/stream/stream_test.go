@@ -18,7 +18,7 @@ func TestConnectsSubscribesAndDelivers(t *testing.T) {
 	ids := e.fake.QueueIDs()
 	var states []bool
 	var mu sync.Mutex
-	s := stream.New(e.client, e.obs, e.options(stream.Options{
+	s := stream.New(e.client, e.obs, e.options(stream.Options{ActivityTopics: true,
 		OnState: func(c bool) { mu.Lock(); states = append(states, c); mu.Unlock() }}))
 	start(t, s, fixed(ids))
 	e.waitConnected(t, s, 1)
@@ -59,7 +59,7 @@ func TestConnectsSubscribesAndDelivers(t *testing.T) {
 func TestShardsQueuesOverChannels(t *testing.T) {
 	e := newEnv(t, fakegenesys.Options{Queues: sim.DefaultQueues(1500, 2)})
 	ids := e.fake.QueueIDs()
-	s := stream.New(e.client, e.obs, e.options(stream.Options{}))
+	s := stream.New(e.client, e.obs, e.options(stream.Options{ActivityTopics: true}))
 	start(t, s, fixed(ids))
 	e.waitConnected(t, s, 3)
 
@@ -107,7 +107,7 @@ func TestUpdatesSubscriptionsWhenQueuesChange(t *testing.T) {
 	current = []string{all[1], all[2], all[3], all[4]} // one queue gone, two new
 	mu.Unlock()
 	s.Refresh()
-	want := genesys.QueueTopics(ids())
+	want := genesys.StreamTopics(ids(), false)
 	slices.Sort(want)
 	eventually(t, "the new topics", func() bool {
 		chans := e.fake.Channels()
@@ -132,7 +132,7 @@ func TestUpdatesSubscriptionsWhenQueuesChange(t *testing.T) {
 func TestRestartReusesChannel(t *testing.T) {
 	e := newEnv(t, fakegenesys.Options{Queues: sim.DefaultQueues(3, 4)})
 	ids := e.fake.QueueIDs()
-	first := stream.New(e.client, e.obs, e.options(stream.Options{}))
+	first := stream.New(e.client, e.obs, e.options(stream.Options{ActivityTopics: true}))
 	stop := start(t, first, fixed(ids))
 	e.waitConnected(t, first, 1)
 	saved := first.Status().Channels[0].Channel
@@ -143,7 +143,7 @@ func TestRestartReusesChannel(t *testing.T) {
 
 	// The same process starts a new streamer: ListChannels finds the
 	// channel of this token.
-	second := stream.New(e.client, e.obs, e.options(stream.Options{}))
+	second := stream.New(e.client, e.obs, e.options(stream.Options{ActivityTopics: true}))
 	start(t, second, fixed(ids))
 	e.waitConnected(t, second, 1)
 	chans := e.fake.Channels()
@@ -182,5 +182,47 @@ func TestRunNeedsQueueIDs(t *testing.T) {
 	}
 	if s.Connected() || s.Status().Running {
 		t.Error("a streamer that never ran is connected")
+	}
+}
+
+// TestDefaultLayoutPutsOneThousandAndOneQueuesOnTwoChannels checks the
+// default layout: each queue's observations topic alone, 1,000 queues a
+// channel, and the poller never told to slow down, since the longest wait
+// then comes from its polls.
+func TestDefaultLayoutPutsOneThousandAndOneQueuesOnTwoChannels(t *testing.T) {
+	e := newEnv(t, fakegenesys.Options{Queues: sim.DefaultQueues(1001, 9)})
+	ids := e.fake.QueueIDs()
+	s := stream.New(e.client, e.obs, e.options(stream.Options{}))
+	start(t, s, fixed(ids))
+	e.waitConnected(t, s, 2)
+
+	chans := e.fake.Channels()
+	sizes := []int{len(chans[0].Topics), len(chans[1].Topics)}
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{1, 1000}) {
+		t.Errorf("channels hold %v topics; want 1,000 and 1", sizes)
+	}
+	var got []string
+	for _, c := range chans {
+		got = append(got, c.Topics...)
+	}
+	want := genesys.StreamTopics(ids, false)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%d topics subscribed; want the %d observations topics, each once", len(got), len(want))
+	}
+	e.fake.Advance(time.Second)
+	eventually(t, "stream samples of all 1,001 queues", func() bool { return len(e.obs.queues(metric.SourceStream)) == 1001 })
+	st := s.Status()
+	if !st.Connected || st.Queues != 1001 || st.Unstreamed != 0 || len(st.Channels) != 2 ||
+		st.Channels[0].Topics+st.Channels[1].Topics != 1001 {
+		t.Errorf("status: connected %v, %d queues, %d unstreamed, %d channels", st.Connected, st.Queues, st.Unstreamed, len(st.Channels))
+	}
+	e.waitGapFills(t, 2)
+	for _, h := range e.poller.health() {
+		if h {
+			t.Fatalf("poller told %v; without activity topics it must keep polling at the full rate", e.poller.health())
+		}
 	}
 }

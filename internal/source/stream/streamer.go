@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/genesys"
+	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 // Streamer reads the notification WebSockets of the watched queues. Create
@@ -87,7 +89,8 @@ func (s *Streamer) Run(ctx context.Context, queueIDs func() []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.log.Info("streamer started", "heartbeat_timeout", s.opts.HeartbeatTimeout,
-		"resubscribe_every", s.opts.ResubscribeEvery, "queues_per_channel", s.opts.QueuesPerChannel)
+		"resubscribe_every", s.opts.ResubscribeEvery, "queues_per_channel", s.opts.QueuesPerChannel,
+		"activity_topics", s.opts.ActivityTopics)
 	s.wg.Go(func() { s.batch.run(ctx) })
 	s.loadPool(ctx)
 	for ctx.Err() == nil {
@@ -138,7 +141,9 @@ func (s *Streamer) updateHealth() {
 		s.log.Info("stream not healthy: polling covers the gap")
 	}
 	if s.opts.Poller != nil {
-		s.opts.Poller.SetStreamHealthy(h)
+		// Without activity topics the longest wait comes only from polls,
+		// so they keep their full rate.
+		s.opts.Poller.SetStreamHealthy(h && s.opts.ActivityTopics)
 	}
 	if s.opts.OnState != nil {
 		s.opts.OnState(h)
@@ -170,13 +175,25 @@ func (s *Streamer) recordErr(err error) {
 }
 
 // event parses a queue event and queues its samples for the Observer.
+// An event that does not carry the longest wait gives no longest-wait
+// sample: the accumulator's remembered value (from an older event or a
+// gap-fill poll) would otherwise be stamped with this event's time and
+// outrank the fresher figure of a later poll.
 func (s *Streamer) event(m genesys.Message, now time.Time) {
-	samples, err := s.acc.Parse(m.Raw, now)
+	e, err := genesys.ParseEvent(m.Raw, now)
 	if err != nil {
 		if !errors.Is(err, genesys.ErrUnsupportedTopic) {
 			s.log.Warn("unreadable notification", "topic", m.Topic, "err", err)
 		}
 		return
+	}
+	at := now
+	if !e.Time.IsZero() {
+		at = e.Time
+	}
+	samples := s.acc.ApplyEvent(e).AppendSamples(nil, at, metric.SourceStream)
+	if !carriesLongestWait(e.Stats) {
+		samples = slices.DeleteFunc(samples, func(sm metric.Sample) bool { return sm.Metric == metric.LongestWait })
 	}
 	s.batch.add(samples)
 	s.mu.Lock()
@@ -184,6 +201,20 @@ func (s *Streamer) event(m genesys.Message, now time.Time) {
 	s.samples += int64(len(samples))
 	s.lastEvent = now
 	s.mu.Unlock()
+}
+
+// carriesLongestWait reports whether an event's figures hold a longest
+// wait of their own.
+func carriesLongestWait(st genesys.QueueStats) bool {
+	if st.Total.Has(metric.LongestWait) {
+		return true
+	}
+	for _, f := range st.Media {
+		if f.Has(metric.LongestWait) {
+			return true
+		}
+	}
+	return false
 }
 
 // gapFill asks the poller, in the background, for one poll of every queue
