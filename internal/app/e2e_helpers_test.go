@@ -156,8 +156,20 @@ func (h *harness) logger(name string) *slog.Logger {
 	return slog.New(slog.NewMultiHandler(handlers...)).With("svc", name)
 }
 
-// config renders the service configuration.
+// config renders and parses the service configuration.
 func (h *harness) config(ruleYAML string, o e2eOpts) *config.Config {
+	h.tb.Helper()
+	text := h.configYAML(ruleYAML, o)
+	cfg, err := config.Parse("e2e.yaml", []byte(text), func(string) (string, bool) { return "", false })
+	if err != nil {
+		h.tb.Fatalf("%v\n%s", err, text)
+	}
+	return cfg
+}
+
+// configYAML renders the service configuration as YAML, for services that
+// run in another process.
+func (h *harness) configYAML(ruleYAML string, o e2eOpts) string {
 	h.tb.Helper()
 	db := o.db
 	if db == "" {
@@ -218,11 +230,7 @@ func (h *harness) config(ruleYAML string, o e2eOpts) *config.Config {
 			}
 		}
 	}
-	cfg, err := config.Parse("e2e.yaml", []byte(b.String()), func(string) (string, bool) { return "", false })
-	if err != nil {
-		h.tb.Fatalf("%v\n%s", err, b.String())
-	}
-	return cfg
+	return b.String()
 }
 
 // start starts a service, makes it the one h feeds and stops it gracefully
@@ -284,6 +292,12 @@ var eventSeq atomic.Int64
 // service's webhook and returns an error unless it answered 202. It is safe
 // for concurrent use.
 func (h *harness) post(evs ...event) error {
+	return postEvents(http.DefaultClient, h.svc.Addr(), evs...)
+}
+
+// postEvents signs and posts events to the webhook of the service listening
+// at addr, as post does.
+func postEvents(client *http.Client, addr string, evs ...event) error {
 	items := make([]map[string]any, len(evs))
 	for i, ev := range evs {
 		name := ev.name
@@ -304,10 +318,10 @@ func (h *harness) post(evs ...event) error {
 	}
 	mac := hmac.New(sha256.New, []byte(e2eSecret))
 	mac.Write(body)
-	req, _ := http.NewRequest("POST", "http://"+h.svc.Addr()+"/webhook/genesys", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", "http://"+addr+"/webhook/genesys", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Genesys-Cloud-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

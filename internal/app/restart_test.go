@@ -65,6 +65,9 @@ func TestMain(m *testing.M) {
 	if db := os.Getenv("QUEUEWATCH_TEST_CHILD_DB"); db != "" {
 		os.Exit(childBreach(db))
 	}
+	if path := os.Getenv(crashChildEnv); path != "" {
+		os.Exit(crashChild(path))
+	}
 	os.Exit(m.Run())
 }
 
