@@ -8,6 +8,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/codec"
 )
 
 // Commit implements store.Store. The batch is validated first; then one
@@ -32,8 +33,7 @@ func (s *Store) Commit(ctx context.Context, ts []alert.Transition) error {
 }
 
 func (s *Store) commit(ctx context.Context, ts []alert.Transition) error {
-	lastSeries, lastEp := lastFlags(ts)
-	next := encoder(ts)
+	next := codec.Encoder(ts)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -57,7 +57,6 @@ func (s *Store) commit(ctx context.Context, ts []alert.Transition) error {
 		if err != nil {
 			return fmt.Errorf("transition %d (%s): %w: %w", i, ts[i].Key, store.ErrInvalid, err)
 		}
-		e.lastSeries, e.lastEp = lastSeries[i], lastEp[i]
 		if err := w.write(sctx, &e); err != nil {
 			return err
 		}
@@ -71,10 +70,10 @@ type txStmts struct{ insT, insO, upsS, upsE *sql.Stmt }
 // write stores one transition: its history row, its outbox rows (which
 // refer to the history row for the transition itself) and, when it is the
 // last of its batch to touch them, its episode and series state.
-func (w txStmts) write(ctx context.Context, e *encoded) error {
-	t := &e.t
+func (w txStmts) write(ctx context.Context, e *codec.Encoded) error {
+	t := &e.T
 	at := ns(t.At)
-	res, err := w.insT.ExecContext(ctx, t.Key, at, e.data)
+	res, err := w.insT.ExecContext(ctx, t.Key, at, e.Data)
 	if err != nil {
 		return fmt.Errorf("history of %s: %w", t.Key, err)
 	}
@@ -84,22 +83,22 @@ func (w txStmts) write(ctx context.Context, e *encoded) error {
 			return fmt.Errorf("history of %s: %w", t.Key, err)
 		}
 		for _, d := range t.Destinations {
-			if _, err := w.insO.ExecContext(ctx, d, t.Key, e.episodeID, string(t.Action), tid, at, at, at); err != nil {
+			if _, err := w.insO.ExecContext(ctx, d, t.Key, e.EpisodeID, string(t.Action), tid, at, at, at); err != nil {
 				return fmt.Errorf("outbox of %s to %s: %w", t.Key, d, err)
 			}
 		}
 	}
-	if e.lastEp {
-		ep := e.episode
+	if e.LastEp {
+		ep := e.Episode
 		if _, err := w.upsE.ExecContext(ctx, ep.ID, ep.Key, ep.Rule, ep.QueueID, ns(ep.Start), ns(ep.End),
-			ep.Worst, string(ep.Priority), e.episodeData); err != nil {
+			ep.Worst, string(ep.Priority), e.EpisodeData); err != nil {
 			return fmt.Errorf("episode %s: %w", ep.ID, err)
 		}
 	}
-	if e.lastSeries {
+	if e.LastSeries {
 		open := t.Series.Episode != nil && t.Series.Episode.Open()
-		if _, err := w.upsS.ExecContext(ctx, t.Key, string(t.Series.State), boolInt(open), e.seriesEpisode,
-			t.Series.Version, at, e.series); err != nil {
+		if _, err := w.upsS.ExecContext(ctx, t.Key, string(t.Series.State), boolInt(open), e.SeriesEpisode,
+			t.Series.Version, at, e.Series); err != nil {
 			return fmt.Errorf("series %s: %w", t.Key, err)
 		}
 	}

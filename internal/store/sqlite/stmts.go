@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 )
 
 // stmts are the statements Commit runs many times per batch, prepared once
@@ -61,30 +60,6 @@ func (s *stmts) close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// ns converts a time to stored nanoseconds; the zero time is 0.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNS converts stored nanoseconds back to a UTC time; 0 is the zero time.
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// utc returns t in UTC, keeping the zero time zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // limitArg turns a caller's limit into SQLite's LIMIT, where -1 means none.

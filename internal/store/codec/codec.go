@@ -1,0 +1,194 @@
+// Package codec holds the row encoding the SQL stores share: transitions
+// normalised to UTC and marshalled to JSON, the "last of its key or episode
+// in the batch" flags that let a commit write each state once, and times as
+// int64 nanoseconds since the Unix epoch.
+package codec
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+)
+
+// Encoded is a validated transition normalised to UTC and marshalled, with
+// what a write transaction needs to store it.
+type Encoded struct {
+	T      alert.Transition
+	Data   string // the transition as JSON
+	Series string // the series state as JSON
+	// SeriesEpisode is the id of the episode the series row refers to, when
+	// its episode is left out of Series because the episodes table holds it.
+	SeriesEpisode string
+	Episode       *alert.Episode
+	EpisodeID     string
+	EpisodeData   string // the episode as JSON
+	LastSeries    bool   // the last transition of its key in the batch
+	LastEp        bool   // the last transition of its episode in the batch
+}
+
+// LastFlags reports, per transition, whether it is the last of the batch to
+// change its series and its episode: only those states are written.
+func LastFlags(ts []alert.Transition) (series, episode []bool) {
+	series, episode = make([]bool, len(ts)), make([]bool, len(ts))
+	seenKey := make(map[string]bool, len(ts))
+	seenEp := make(map[string]bool, len(ts))
+	for i := len(ts) - 1; i >= 0; i-- {
+		if k := ts[i].Key; !seenKey[k] {
+			seenKey[k], series[i] = true, true
+		}
+		if ep := EpisodeOf(ts[i]); ep != nil && !seenEp[ep.ID] {
+			seenEp[ep.ID], episode[i] = true, true
+		}
+	}
+	return series, episode
+}
+
+// EpisodeOf returns the episode a transition belongs to, if any.
+func EpisodeOf(t alert.Transition) *alert.Episode {
+	if t.Episode != nil {
+		return t.Episode
+	}
+	return t.Series.Episode
+}
+
+// pipelineFrom is the batch size from which the JSON encoding, most of a
+// big commit's Go work, runs on its own goroutine ahead of the writes.
+const pipelineFrom = 16
+
+// Encoder returns a function that yields the encoded transitions of ts in
+// order, with LastSeries and LastEp set, encoding them ahead on another
+// goroutine for large batches. That goroutine never blocks, so it ends even
+// when the caller stops early.
+func Encoder(ts []alert.Transition) func() (Encoded, error) {
+	lastSeries, lastEp := LastFlags(ts)
+	flag := func(i int, e Encoded, err error) (Encoded, error) {
+		e.LastSeries, e.LastEp = lastSeries[i], lastEp[i]
+		return e, err
+	}
+	if len(ts) < pipelineFrom {
+		i := 0
+		return func() (Encoded, error) {
+			e, err := Encode(ts[i])
+			i++
+			return flag(i-1, e, err)
+		}
+	}
+	type result struct {
+		e   Encoded
+		err error
+	}
+	ch := make(chan result, len(ts))
+	go func() {
+		for _, t := range ts {
+			e, err := Encode(t)
+			ch <- result{e, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	i := 0
+	return func() (Encoded, error) {
+		r := <-ch
+		i++
+		return flag(i-1, r.e, r.err)
+	}
+}
+
+// Encode normalises t to UTC and marshals it and its series state.
+func Encode(t alert.Transition) (Encoded, error) {
+	t.At = UTC(t.At)
+	t.Episode = utcEpisode(t.Episode)
+	t.Series = utcSeries(t.Series)
+	t.Destinations = Dedupe(t.Destinations)
+	data, err := json.Marshal(t)
+	if err != nil {
+		return Encoded{}, err
+	}
+	e := Encoded{T: t, Data: string(data), Episode: EpisodeOf(t)}
+	st := t.Series
+	if st.Episode != nil && e.Episode != nil && st.Episode.ID == e.Episode.ID &&
+		reflect.DeepEqual(*st.Episode, *e.Episode) {
+		// The series' episode is the one stored in episodes by this
+		// transition: the series row refers to it instead of a copy.
+		e.SeriesEpisode, st.Episode = st.Episode.ID, nil
+	}
+	series, err := json.Marshal(st)
+	if err != nil {
+		return Encoded{}, err
+	}
+	e.Series = string(series)
+	if e.Episode != nil {
+		e.EpisodeID = e.Episode.ID
+		b, err := json.Marshal(e.Episode)
+		if err != nil {
+			return Encoded{}, err
+		}
+		e.EpisodeData = string(b)
+	}
+	return e, nil
+}
+
+// Dedupe returns names without repeats, in first-seen order.
+func Dedupe(names []string) []string {
+	if len(names) < 2 {
+		return names
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func utcEpisode(e *alert.Episode) *alert.Episode {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.Start, c.End, c.WorstAt = UTC(c.Start), UTC(c.End), UTC(c.WorstAt)
+	return &c
+}
+
+func utcSeries(s alert.SeriesState) alert.SeriesState {
+	s.Since, s.PendingSince, s.ClearSince = UTC(s.Since), UTC(s.PendingSince), UTC(s.ClearSince)
+	s.LastSampleAt = UTC(s.LastSampleAt)
+	if s.Flaps != nil {
+		flaps := make([]time.Time, len(s.Flaps))
+		for i, f := range s.Flaps {
+			flaps[i] = UTC(f)
+		}
+		s.Flaps = flaps
+	}
+	s.Episode = utcEpisode(s.Episode)
+	return s
+}
+
+// NS converts a time to stored nanoseconds; the zero time is 0.
+func NS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// FromNS converts stored nanoseconds back to a UTC time; 0 is the zero time.
+func FromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// UTC returns t in UTC, keeping the zero time zero.
+func UTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
