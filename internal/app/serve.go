@@ -15,6 +15,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/genesys"
 	"github.com/queuewatch/queuewatch/internal/metric"
 	"github.com/queuewatch/queuewatch/internal/metrics"
 	"github.com/queuewatch/queuewatch/internal/notify"
@@ -55,6 +56,9 @@ type Service struct {
 	ln         net.Listener
 	ready      atomic.Bool
 	clock      alert.Clock
+	// sourceClock is the Genesys sources' clock; nil is the wall clock.
+	sourceClock genesys.Clock
+	extraRoutes func(*http.ServeMux)
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -64,9 +68,25 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
+// StartOptions adjust a service for running inside another program, such
+// as the demo. The zero value is what serve runs.
+type StartOptions struct {
+	// Clock, when set, is the time of the engine's ticker and the Genesys
+	// client, poller and streamer instead of the wall clock (the demo's
+	// simulated time). Delivery always runs on the wall clock.
+	Clock genesys.Clock
+	// Routes, when set, adds handlers to the HTTP server's mux.
+	Routes func(mux *http.ServeMux)
+}
+
 // Start opens the store, resumes stored alerts into a new engine and starts
 // listening. Stop it with Shutdown.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, error) {
+	return StartWith(ctx, cfg, log, StartOptions{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts StartOptions) (*Service, error) {
 	rules, err := rule.Compile(cfg)
 	if err != nil {
 		return nil, err
@@ -106,11 +126,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 	if err != nil {
 		return fail(err)
 	}
+	m.ObserveWebhookQueues(func() (int, uint64) { st := hook.Stats(); return st.Queues, st.DroppedSamples })
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes}
+	if opts.Clock != nil {
+		s.clock, s.sourceClock = opts.Clock, opts.Clock
+	}
 	if s.genesys, err = s.buildGenesys(); err != nil {
 		ln.Close()
 		return fail(err)
@@ -121,6 +145,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	s.ready.Store(true)
@@ -128,6 +153,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service,
 		"rules", len(rules), "destinations", len(cfg.Destinations), "resumed_series", len(states))
 	return s, nil
 }
+
+// maxHeaderBytes bounds a request's header; the webhook and the API need a
+// few kilobytes at most.
+const maxHeaderBytes = 64 << 10
 
 // Addr is the address the HTTP server listens on.
 func (s *Service) Addr() string { return s.ln.Addr().String() }
@@ -205,6 +234,9 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle(s.cfg.Webhook.Path, s.hook)
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.extraRoutes != nil {
+		s.extraRoutes(mux)
+	}
 	return mux
 }
 

@@ -28,6 +28,7 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 	opts := genesys.OptionsFromConfig(g)
 	opts.OnRequest = s.metrics.GenesysRequest
 	opts.Logger = s.log.With("component", "genesys")
+	opts.Clock = s.sourceClock
 	client, err := genesys.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("genesys: %w", err)
@@ -40,6 +41,7 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 		SLWindow:          g.ServiceLevelWindow.D(),
 		DiscoveryInterval: g.DiscoveryInterval.D(),
 		Budget:            g.RequestBudget,
+		Clock:             s.sourceClock,
 		Logger:            s.log.With("component", "poller"),
 		OnDiscovery: func([]genesys.Queue) {
 			if src.streamer != nil {
@@ -52,6 +54,7 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 			Poller:         src.poller,
 			ActivityTopics: g.ActivityTopics,
 			Logger:         s.log.With("component", "stream"),
+			Clock:          s.sourceClock,
 			OnState: func(connected bool) {
 				v := 0.0
 				if connected {
