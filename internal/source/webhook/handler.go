@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,7 +85,7 @@ type Handler struct {
 	observeTimeout time.Duration
 	onResult       func(string)
 	counts         *counters
-	capOnce        sync.Once // logs the queue cap once
+	capWarned      atomic.Int64 // unix nanoseconds of the last queue-cap warning
 }
 
 // New builds a Handler that hands samples to obs.

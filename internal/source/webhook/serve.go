@@ -189,12 +189,20 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 		fmt.Sprintf("the events could not be evaluated now; retry in %d s", secs))
 }
 
-// warnQueueCap logs, once, that samples of new queues are being dropped.
+// capWarnEvery is the least time between two warnings that samples of new
+// queues are dropped.
+const capWarnEvery = time.Minute
+
+// warnQueueCap logs that samples of new queues are being dropped, at most
+// once per capWarnEvery, with the total dropped so far.
 func (h *Handler) warnQueueCap(ctx context.Context) {
-	h.capOnce.Do(func() {
-		h.log.WarnContext(ctx, "webhook queue limit reached: samples of further queues are dropped",
-			"max_queues", h.maxQueues)
-	})
+	now := h.clock().UnixNano()
+	last := h.capWarned.Load()
+	if last != 0 && now-last < int64(capWarnEvery) || !h.capWarned.CompareAndSwap(last, now) {
+		return
+	}
+	h.log.WarnContext(ctx, "webhook queue limit reached: samples of further queues are dropped",
+		"max_queues", h.maxQueues, "dropped_samples", h.dropped.Load())
 }
 
 // clip shortens a sender's text echoed in an answer to maxQuoted bytes.
