@@ -1,0 +1,256 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/codec"
+)
+
+// deliveryCols are the outbox columns scanDelivery reads, in order.
+// The transition is read from its history row.
+const deliveryCols = `o.id, o.destination, o.key, o.episode_id, o.action,
+	(SELECT data FROM transitions WHERE transitions.id = o.transition_id), o.status, o.attempts,
+	o.next_attempt_at, o.last_error, o.claimed_by, o.lease_until, o.created_at, o.updated_at, o.sent_at`
+
+func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) {
+	var (
+		d                                     store.Delivery
+		action, data, status                  string
+		next, lease, created, updated, sentAt int64
+	)
+	if err := row.Scan(&d.ID, &d.Destination, &d.Key, &d.EpisodeID, &action, &data, &status, &d.Attempts,
+		&next, &d.LastError, &d.ClaimedBy, &lease, &created, &updated, &sentAt); err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal([]byte(data), &d.Transition); err != nil {
+		return d, fmt.Errorf("delivery %d: transition: %w", d.ID, err)
+	}
+	d.Action, d.Status = alert.Action(action), store.DeliveryStatus(status)
+	d.NextAttemptAt, d.LeaseUntil, d.SentAt = codec.FromNS(next), codec.FromNS(lease), codec.FromNS(sentAt)
+	d.CreatedAt, d.UpdatedAt = codec.FromNS(created), codec.FromNS(updated)
+	return d, nil
+}
+
+// sqlClaim claims due rows in one statement. A row is due when pending and
+// not before its next attempt, or in flight with an expired lease, and no
+// older row of its destination and key is still owed (pending or in
+// flight). FOR UPDATE SKIP LOCKED passes over rows another claimer is
+// taking right now, so claimers never wait for each other or take the same
+// row. The order check reads the statement's snapshot, in which a row being
+// claimed or finished by another transaction still counts as owed, so it
+// can only hold a row back, never let one overtake.
+const sqlClaim = `WITH due AS (
+		SELECT o.id FROM outbox o
+		WHERE o.status IN ('pending', 'inflight')
+			AND ($4 = '' OR o.destination = $4)
+			AND ((o.status = 'pending' AND o.next_attempt_at <= $3)
+				OR (o.status = 'inflight' AND o.lease_until <= $3))
+			AND NOT EXISTS (
+				SELECT 1 FROM outbox p
+				WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+					AND p.status IN ('pending', 'inflight'))
+		ORDER BY o.id
+		LIMIT $5
+		FOR UPDATE SKIP LOCKED)
+	UPDATE outbox o SET status = 'inflight', claimed_by = $1, lease_until = $2, updated_at = $3
+	FROM due WHERE o.id = due.id
+	RETURNING ` + deliveryCols
+
+// ClaimDeliveries implements store.Store; Limit ≤ 0 means store.DefaultLimit.
+func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, sqlClaim, req.Owner, codec.NS(req.Now.Add(req.Lease)), codec.NS(req.Now),
+		req.Destination, *limitArg(req.Limit, store.DefaultLimit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	ds, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	slices.SortFunc(ds, func(a, b store.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	return ds, nil
+}
+
+// FinishDelivery implements store.Store.
+func (s *Store) FinishDelivery(ctx context.Context, id int64, owner string, o store.Outcome) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("postgres: finish delivery %d: %w", id, err)
+	}
+	at := codec.NS(o.At)
+	var sentAt, next *int64
+	if o.Status == store.StatusSent {
+		sentAt = &at
+	}
+	if o.Status == store.StatusPending {
+		n := codec.NS(o.NextAttemptAt)
+		next = &n
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1,
+				next_attempt_at = COALESCE($2, next_attempt_at),
+				last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END,
+				claimed_by = '', lease_until = 0, updated_at = $4, sent_at = COALESCE($5, sent_at)
+			WHERE id = $6 AND status = 'inflight' AND claimed_by = $7`,
+			string(o.Status), next, o.Error, at, sentAt, id, owner)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return missing(ctx, tx, id, store.ErrLeaseLost)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error, code, duration_ns)
+			VALUES ($1, $2, $3, $4, $5, $6)`, id, at, string(o.Status), o.Error, o.Code, int64(o.Duration))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: finish delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// missing explains why a conditional update of delivery id matched no row:
+// ErrNotFound when there is no such delivery, otherwise orElse.
+func missing(ctx context.Context, tx pgx.Tx, id int64, orElse error) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM outbox WHERE id = $1`, id).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return orElse
+}
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
+	if now.IsZero() || !store.TimeInRange(now) {
+		return fmt.Errorf("postgres: retry delivery %d: %w: time %v", id, store.ErrInvalid, now)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, updated_at = $1,
+			claimed_by = '', lease_until = 0 WHERE id = $2 AND status = 'dead'`, codec.NS(now), id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return missing(ctx, tx, id, store.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: retry delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// ListDeliveries implements store.Store.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	for _, c := range []struct{ col, val string }{
+		{"status", string(f.Status)}, {"destination", f.Destination}, {"key", f.Key}, {"episode_id", f.EpisodeID},
+	} {
+		if c.val != "" {
+			where = append(where, "o."+c.col+" = "+arg(c.val))
+		}
+	}
+	q := `SELECT ` + deliveryCols + ` FROM outbox o`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY o.id DESC LIMIT ` + arg(*limitArg(f.Limit, store.DefaultLimit))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list deliveries: %w", err)
+	}
+	ds, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// Attempts implements store.Store.
+func (s *Store) Attempts(ctx context.Context, id int64) ([]store.Attempt, error) {
+	found := false
+	out := []store.Attempt{}
+	rows, err := s.pool.Query(ctx, `SELECT a.at, a.status, a.error, a.code, a.duration_ns
+		FROM outbox o LEFT JOIN delivery_attempts a ON a.delivery_id = o.id
+		WHERE o.id = $1 ORDER BY a.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: attempts of %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		found = true
+		var (
+			at, dur, code *int64
+			status, msg   *string
+		)
+		if err := rows.Scan(&at, &status, &msg, &code, &dur); err != nil {
+			return nil, fmt.Errorf("postgres: attempts of %d: %w", id, err)
+		}
+		if at == nil {
+			continue // the delivery exists but has no attempt yet
+		}
+		out = append(out, store.Attempt{DeliveryID: id, At: codec.FromNS(*at), Status: store.DeliveryStatus(*status),
+			Error: *msg, Code: int(*code), Duration: time.Duration(*dur)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: attempts of %d: %w", id, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("postgres: attempts of %d: %w", id, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// PendingCounts implements store.Store.
+func (s *Store) PendingCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT destination, COUNT(*) FROM outbox
+		WHERE status IN ('pending', 'inflight') GROUP BY destination`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending counts: %w", err)
+	}
+	out := map[string]int{}
+	var d string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&d, &n}, func() error { out[d] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("postgres: pending counts: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue implements store.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next *int64
+	err := s.pool.QueryRow(ctx, `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
+		FROM outbox WHERE status IN ('pending', 'inflight')`).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("postgres: next due: %w", err)
+	}
+	if next == nil {
+		return time.Time{}, false, nil
+	}
+	return codec.FromNS(*next), true, nil
+}
