@@ -64,6 +64,7 @@ func (s *Service) startBackground() {
 		defer s.background.Done()
 		s.heartbeatLoop(ctx, time.Minute)
 	}()
+	s.runWeb(ctx)
 	if g := s.genesys; g != nil {
 		s.background.Add(1)
 		if g.streamer != nil {

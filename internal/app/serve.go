@@ -20,9 +20,11 @@ import (
 	"github.com/queuewatch/queuewatch/internal/metrics"
 	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/rule"
+	"github.com/queuewatch/queuewatch/internal/silence"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
 	"github.com/queuewatch/queuewatch/internal/store"
 	"github.com/queuewatch/queuewatch/internal/store/sqlite"
+	"github.com/queuewatch/queuewatch/internal/web"
 )
 
 // OpenStore opens the store named by a configuration's store DSN.
@@ -59,6 +61,8 @@ type Service struct {
 	// sourceClock is the Genesys sources' clock; nil is the wall clock.
 	sourceClock genesys.Clock
 	extraRoutes func(*http.ServeMux)
+	silences    *silence.Matcher
+	web         *web.Server
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -77,6 +81,9 @@ type StartOptions struct {
 	Clock genesys.Clock
 	// Routes, when set, adds handlers to the HTTP server's mux.
 	Routes func(mux *http.ServeMux)
+	// NavLinks are extra links in the dashboard's header, e.g. to pages
+	// that Routes adds.
+	NavLinks []web.NavLink
 }
 
 // Start opens the store, resumes stored alerts into a new engine and starts
@@ -95,7 +102,16 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	eng, err := alert.New(alert.Options{Rules: rules, Committer: st, Shards: cfg.Engine.Shards, Logger: log})
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock.Now
+	}
+	sil := silence.New(st, now, log.With("component", "silences"))
+	if err := sil.Refresh(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	eng, err := alert.New(alert.Options{Rules: rules, Committer: st, Shards: cfg.Engine.Shards, Logger: log, Muter: sil})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -119,7 +135,8 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		return fail(err)
 	}
 	m := metrics.New(alertCounter(eng), st.PendingCounts)
-	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: m})
+	hub := web.NewHub()
+	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(m)})
 	wcfg := webhookConfig(cfg, log)
 	wcfg.OnResult = func(result string) { m.WebhookRequests.WithLabelValues(result).Inc() }
 	hook, err := webhook.New(wcfg, countingObserver{eng, m, metric.SourceWebhook})
@@ -131,11 +148,15 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil}
 	if opts.Clock != nil {
 		s.clock, s.sourceClock = opts.Clock, opts.Clock
 	}
 	if s.genesys, err = s.buildGenesys(); err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	if s.web, err = s.buildWeb(hub, opts.NavLinks); err != nil {
 		ln.Close()
 		return fail(err)
 	}
@@ -234,6 +255,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle(s.cfg.Webhook.Path, s.hook)
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.web.Register(mux)
 	if s.extraRoutes != nil {
 		s.extraRoutes(mux)
 	}

@@ -10,12 +10,14 @@ import "time"
 // Config is the whole configuration file.
 type Config struct {
 	// File is the path the configuration was read from.
-	File         string        `yaml:"-"`
-	Listen       string        `yaml:"listen"`     // default 127.0.0.1:8080
-	PublicURL    string        `yaml:"public_url"` // links in notifications point here
-	APIToken     Secret        `yaml:"api_token"`  // also api_token_file
-	Store        string        `yaml:"store"`      // default sqlite:queuewatch.db
-	LogLevel     string        `yaml:"log_level"`  // debug|info|warn|error, default info
+	File      string `yaml:"-"`
+	Listen    string `yaml:"listen"`     // default 127.0.0.1:8080
+	PublicURL string `yaml:"public_url"` // links in notifications point here
+	APIToken  Secret `yaml:"api_token"`  // also api_token_file
+	// APIReadAuth makes API reads (not only writes) need api_token.
+	APIReadAuth  bool          `yaml:"api_read_auth"`
+	Store        string        `yaml:"store"`     // default sqlite:queuewatch.db
+	LogLevel     string        `yaml:"log_level"` // debug|info|warn|error, default info
 	Engine       Engine        `yaml:"engine"`
 	Genesys      Genesys       `yaml:"genesys"`
 	Webhook      Webhook       `yaml:"webhook"`

@@ -27,16 +27,22 @@ type Lister interface {
 // them. It is safe for concurrent use; Muted takes no locks.
 type Matcher struct {
 	src  Lister
+	now  func() time.Time
 	log  *slog.Logger
 	list atomic.Pointer[[]store.Silence]
 }
 
 // New returns a Matcher that knows no silences until Refresh is called.
-func New(src Lister, log *slog.Logger) *Matcher {
+// now is the clock of the alerts' times (time.Now when nil); silences that
+// ended before it are dropped from the copy.
+func New(src Lister, now func() time.Time, log *slog.Logger) *Matcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Matcher{src: src, log: log}
+	if now == nil {
+		now = time.Now
+	}
+	m := &Matcher{src: src, now: now, log: log}
 	m.list.Store(&[]store.Silence{})
 	return m
 }
@@ -48,7 +54,7 @@ func (m *Matcher) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("silence: loading silences: %w", err)
 	}
-	now := time.Now()
+	now := m.now()
 	keep := make([]store.Silence, 0, len(all))
 	for _, s := range all {
 		if s.Ends.After(now) {

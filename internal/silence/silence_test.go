@@ -21,7 +21,7 @@ func TestMuted(t *testing.T) {
 		{ID: "later", Queues: []string{"Support"}, Starts: now.Add(time.Hour), Ends: now.Add(2 * time.Hour)},
 		{ID: "past", Queues: nil, Starts: now.Add(-2 * time.Hour), Ends: now.Add(-time.Hour)},
 	}
-	m := New(listerFunc(func(context.Context) ([]store.Silence, error) { return silences, nil }), nil)
+	m := New(listerFunc(func(context.Context) ([]store.Silence, error) { return silences, nil }), nil, nil)
 	if got := m.Muted("k", "sla_breach", "q-1", "Sales EMEA", now); got != "" {
 		t.Fatalf("before Refresh: muted %q", got)
 	}
@@ -64,7 +64,7 @@ func TestRefreshKeepsCopyOnError(t *testing.T) {
 			return nil, errors.New("database is down")
 		}
 		return []store.Silence{{ID: "all", Starts: now.Add(-time.Minute), Ends: now.Add(time.Hour)}}, nil
-	}), nil)
+	}), nil, nil)
 	if err := m.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
