@@ -12,6 +12,7 @@ const (
 	defaultStore              = "sqlite:queuewatch.db"
 	defaultLogLevel           = "info"
 	defaultTick               = Duration(time.Second)
+	defaultLeaderLease        = Duration(15 * time.Second)
 	defaultPollInterval       = Duration(15 * time.Second)
 	defaultRequestBudget      = 150
 	defaultServiceLevelWindow = Duration(30 * time.Minute)
@@ -53,6 +54,7 @@ func (d *decoder) applyDefaults(c *Config) {
 	setDefault(&c.Listen, defaultListen)
 	setDefault(&c.Store, defaultStore)
 	setDefault(&c.LogLevel, defaultLogLevel)
+	setDefault(&c.LeaderLease, defaultLeaderLease)
 
 	if c.Engine.Shards == 0 {
 		c.Engine.Shards = runtime.NumCPU()

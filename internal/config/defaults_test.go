@@ -247,3 +247,27 @@ func TestScheduleDefaults(t *testing.T) {
 		t.Errorf("schedule = %+v, want timezone UTC, no weekdays or hours, line 2", s)
 	}
 }
+
+func TestLeaderLease(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		want time.Duration
+		prob string
+	}{
+		{"", 15 * time.Second, ""},
+		{"leader_lease: 3s\n", 3 * time.Second, ""},
+		{"leader_lease: 500ms\n", 0, "queuewatch.yaml:1: leader_lease: must be between 1s and 10m"},
+		{"leader_lease: 11m\n", 0, "queuewatch.yaml:1: leader_lease: must be between 1s and 10m"},
+	} {
+		cfg, probs := problems(t, c.yaml, nil)
+		if c.prob != "" {
+			if len(probs) != 1 || probs[0] != c.prob {
+				t.Errorf("%q: problems %q, want %q", c.yaml, probs, c.prob)
+			}
+			continue
+		}
+		if len(probs) != 0 || cfg.LeaderLease.D() != c.want {
+			t.Errorf("%q: leader_lease %v, problems %q; want %v", c.yaml, cfg.LeaderLease.D(), probs, c.want)
+		}
+	}
+}

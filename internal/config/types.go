@@ -18,6 +18,9 @@ type Config struct {
 	APIReadAuth  bool          `yaml:"api_read_auth"`
 	Store        string        `yaml:"store"`     // default sqlite:queuewatch.db
 	LogLevel     string        `yaml:"log_level"` // debug|info|warn|error, default info
+	// LeaderLease is how long a replica leads without renewing its lease on
+	// a PostgreSQL store, the longest failover takes; default 15s.
+	LeaderLease Duration `yaml:"leader_lease"`
 	Engine       Engine        `yaml:"engine"`
 	Genesys      Genesys       `yaml:"genesys"`
 	Webhook      Webhook       `yaml:"webhook"`

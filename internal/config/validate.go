@@ -115,6 +115,10 @@ func (d *decoder) validateTop(c *Config) {
 		d.at("store", `must start with "sqlite:" (such as sqlite:queuewatch.db) or "postgres://"`)
 	}
 
+	if l := c.LeaderLease.D(); l < time.Second || l > 10*time.Minute {
+		d.at("leader_lease", "must be between 1s and 10m")
+	}
+
 	c.LogLevel = strings.ToLower(strings.TrimSpace(c.LogLevel))
 	if !contains(logLevels, c.LogLevel) {
 		d.atf("log_level", "must be one of %s", strings.Join(logLevels, ", "))
