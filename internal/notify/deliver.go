@@ -9,8 +9,8 @@ import (
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
-// deliver sends one claimed delivery and records the outcome.
-func (r *destRun) deliver(ctx context.Context, dl store.Delivery) {
+// deliver sends one claimed delivery on worker w and records the outcome.
+func (r *destRun) deliver(ctx context.Context, dl store.Delivery, w *worker) {
 	if r.keyLim != nil {
 		key, err := protect(func() (string, error) { return r.keyed.RateKey(dl), nil })
 		if err == nil {
@@ -30,10 +30,40 @@ func (r *destRun) deliver(ctx context.Context, dl store.Delivery) {
 		r.record(ctx, dl, r.d.clock.Now(), Receipt{}, &Error{Reason: "store", Retryable: true, Err: err})
 		return
 	}
+	if r.async != nil {
+		r.deliverConfirmed(ctx, dl, prev, w)
+		return
+	}
 	start := r.d.clock.Now()
 	rc, err := call(ctx, r.dest.Timeout, func(sctx context.Context) (Receipt, error) {
 		return r.dest.Notifier.Notify(sctx, dl, prev)
 	})
+	r.record(ctx, dl, start, rc, err)
+}
+
+// deliverConfirmed sends dl through a Confirming notifier: it begins the
+// send on worker w, frees w once the destination accepted it, and waits for
+// the confirmation, each within the destination's timeout. The delivery
+// stays claimed (and later deliveries of its key wait) until the outcome is
+// recorded. When Options.MaxPending deliveries already wait for their
+// confirmation, w stays taken, so that claiming slows down.
+func (r *destRun) deliverConfirmed(ctx context.Context, dl store.Delivery, prev *store.Ref, w *worker) {
+	start := r.d.clock.Now()
+	p, err := call(ctx, r.dest.Timeout, func(sctx context.Context) (Pending, error) {
+		return r.async.Begin(sctx, dl, prev)
+	})
+	if err == nil && p == nil {
+		err = &Error{Reason: "the notifier began no send", Retryable: true}
+	}
+	if err != nil {
+		r.record(ctx, dl, start, Receipt{}, err)
+		return
+	}
+	if r.startConfirming() {
+		defer r.confirmed()
+		w.release()
+	}
+	rc, err := call(ctx, r.dest.Timeout, p.Confirm)
 	r.record(ctx, dl, start, rc, err)
 }
 

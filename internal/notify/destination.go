@@ -23,6 +23,7 @@ type destRun struct {
 	d      *Dispatcher
 	dest   Destination
 	batch  BatchNotifier // set when the notifier can take batches
+	async  Confirming    // set when the notifier confirms sends later
 	keyed  Keyed         // set when the notifier limits per key
 	lim    *Limiter
 	keyLim *KeyedLimiter
@@ -33,6 +34,9 @@ type destRun struct {
 	mu       sync.Mutex
 	inflight map[int64]bool // deliveries being worked on here
 	busy     int            // worker slots in use
+	// confirming counts deliveries that freed their worker and wait for
+	// their confirmation (Confirming notifiers), at most Options.MaxPending.
+	confirming int
 	// retries are the next attempt times this dispatcher scheduled. The
 	// store's NextDue cannot tell them apart from due deliveries that wait
 	// behind an older one of their key, so they are remembered here.
@@ -58,10 +62,17 @@ func newDestRun(d *Dispatcher, dest Destination) *destRun {
 	}
 	r.batch, _ = dest.Notifier.(BatchNotifier)
 	r.keyed, _ = dest.Notifier.(Keyed)
+	if r.batch == nil {
+		r.async, _ = dest.Notifier.(Confirming)
+	}
 	// The lease must outlast everything done under the claim: the per-key
 	// rate-limit wait (at worst every worker queued on one key), the send
-	// and its grace, and the store writes (the margin).
+	// and its grace, its confirmation and its grace (Confirming notifiers),
+	// and the store writes (the margin).
 	r.lease = dest.Timeout + abandonGrace + d.opts.LeaseMargin
+	if r.async != nil {
+		r.lease += dest.Timeout + abandonGrace
+	}
 	if r.keyed != nil {
 		r.keyLim = NewKeyedLimiter(dest.KeyRate, dest.KeyBurst, d.clock)
 		wait := float64(d.opts.Workers) / dest.KeyRate
@@ -240,27 +251,63 @@ func (r *destRun) start(ctx context.Context, wg *sync.WaitGroup, ds []store.Deli
 	r.mu.Unlock()
 	if batch {
 		wg.Go(func() {
-			defer r.done(ds...)
+			defer r.done(&worker{r: r}, ds...)
 			r.deliverBatch(ctx, ds)
 		})
 		return
 	}
 	for _, dl := range ds {
 		wg.Go(func() {
-			defer r.done(dl)
-			r.deliver(ctx, dl)
+			w := &worker{r: r}
+			defer r.done(w, dl)
+			r.deliver(ctx, dl, w)
 		})
 	}
 }
 
-// done frees the worker slot of ds and nudges the loop: a slot is free and
-// the next delivery of their keys may be due.
-func (r *destRun) done(ds ...store.Delivery) {
+// worker is the slot of one send in destRun.busy.
+type worker struct {
+	r    *destRun
+	once sync.Once
+}
+
+// release frees the slot (once) and nudges the loop, which may claim more.
+func (w *worker) release() {
+	w.once.Do(func() {
+		w.r.mu.Lock()
+		w.r.busy--
+		w.r.mu.Unlock()
+		w.r.nudge()
+	})
+}
+
+// done forgets ds, frees their worker slot if still held and nudges the
+// loop: the next delivery of their keys may be due.
+func (r *destRun) done(w *worker, ds ...store.Delivery) {
 	r.mu.Lock()
 	for _, dl := range ds {
 		delete(r.inflight, dl.ID)
 	}
-	r.busy--
 	r.mu.Unlock()
+	w.release()
 	r.nudge()
+}
+
+// startConfirming counts one more delivery waiting for its confirmation
+// without a worker, unless Options.MaxPending are already waiting.
+func (r *destRun) startConfirming() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.confirming >= r.d.opts.MaxPending {
+		return false
+	}
+	r.confirming++
+	return true
+}
+
+// confirmed ends a startConfirming.
+func (r *destRun) confirmed() {
+	r.mu.Lock()
+	r.confirming--
+	r.mu.Unlock()
 }

@@ -48,10 +48,12 @@ type Destination struct {
 	Name string
 	// Type is the destination's type (opsgenie, slack, …), for logs.
 	Type string
-	// Notifier sends; it may also implement BatchNotifier and Keyed.
+	// Notifier sends; it may also implement BatchNotifier, Confirming and
+	// Keyed.
 	Notifier Notifier
-	// Timeout bounds each send (each batch for a BatchNotifier), independent
-	// of anything else; 0 means DefaultTimeout.
+	// Timeout bounds each send (each batch for a BatchNotifier; for a
+	// Confirming notifier, the send and then its confirmation, each),
+	// independent of anything else; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// Rate is the most sends per second, Burst the most at once; Rate ≤ 0
 	// means no limit.
@@ -81,6 +83,10 @@ type Options struct {
 	Workers int
 	// MaxBatch is the most deliveries handed to one NotifyBatch; default 50.
 	MaxBatch int
+	// MaxPending is the most deliveries per destination that wait for
+	// their confirmation after freeing their worker (Confirming
+	// notifiers); default 4096.
+	MaxPending int
 	// LeaseMargin is added to a destination's send timeout (and rate-limit
 	// waits) to make its claim lease; default 15s.
 	LeaseMargin time.Duration
@@ -165,6 +171,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 50
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 4096
 	}
 	if o.LeaseMargin <= 0 {
 		o.LeaseMargin = 15 * time.Second

@@ -83,3 +83,25 @@ type Result struct {
 	Receipt Receipt
 	Err     error
 }
+
+// Confirming is implemented by notifiers whose destination accepts a request
+// at once and carries it out later, such as OpsGenie (202, then a
+// request-status endpoint). The dispatcher sends with Begin, which returns
+// once the destination accepted, and then confirms the send apart from its
+// workers: a worker is free for other alerts while the delivery waits for
+// its confirmation. The delivery stays claimed until it is confirmed, so the
+// next delivery of its alert key still waits for it.
+type Confirming interface {
+	Notifier
+	// Begin makes the requests of one delivery and returns once the
+	// destination accepted them. Its error is classified like Notify's.
+	Begin(ctx context.Context, d store.Delivery, prev *store.Ref) (Pending, error)
+}
+
+// Pending is a send its destination accepted but has not confirmed yet.
+type Pending interface {
+	// Confirm waits until the destination carried the send out and returns
+	// its Receipt, or an error (classified like Notify's) when it failed or
+	// ctx ended first.
+	Confirm(ctx context.Context) (Receipt, error)
+}

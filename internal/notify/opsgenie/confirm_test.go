@@ -141,3 +141,112 @@ func TestConfirmationWithoutCallerDeadline(t *testing.T) {
 		t.Fatalf("Config.Timeout must bound a call without deadline; took %s", d)
 	}
 }
+
+// priorityChange is an update of the open alert from P2 to P1.
+func priorityChange() alert.Transition {
+	tr := transition(alert.ActionUpdate)
+	tr.PrevPriority, tr.Priority, tr.Value, tr.Reason = alert.P2, alert.P1, 55, "priority P2 → P1"
+	tr.At = start.Add(time.Minute)
+	return tr
+}
+
+// requestCount counts the fake's recorded requests whose path ends in suffix
+// (the query aside) with method.
+func requestCount(f *fixture, method, suffix string) int {
+	n := 0
+	for _, r := range f.fake.Requests() {
+		if r.Method == method && strings.HasSuffix(strings.SplitN(r.Path, "?", 2)[0], suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRetryResumesAcceptedSteps: an update (priority, then note) whose
+// requests OpsGenie accepted but had not processed when the attempt's
+// deadline passed is resumed by the next attempt of the same delivery: it
+// confirms the requests already accepted instead of making them again, so
+// the alert gets its note once.
+func TestRetryResumesAcceptedSteps(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustSend(t, transition(alert.ActionCreate))
+	f.fake.SetNotProcessedPolls(1 << 30)
+	d := delivery(priorityChange())
+	d.ID = 7
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.n.Notify(ctx, d, nil); err == nil || !asNotifyError(t, err).Retryable {
+		t.Fatalf("first attempt: %v, want a retryable deadline", err)
+	}
+	f.fake.SetNotProcessedPolls(0)
+	for attempt := 2; attempt <= 3; attempt++ {
+		rc, err := f.n.Notify(context.Background(), d, nil)
+		if err != nil {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+		if !strings.Contains(rc.Note, "priority P1: ") {
+			t.Errorf("attempt %d: receipt note %q", attempt, rc.Note)
+		}
+	}
+	// The third attempt (a redelivery after the second was confirmed) is
+	// a new send: the memory of a confirmed delivery is dropped.
+	if n := requestCount(f, "POST", "/notes"); n != 2 {
+		t.Errorf("%d note requests over three attempts, want 2 (the first resumed, the third anew)", n)
+	}
+	if n := requestCount(f, "PUT", "/priority"); n != 2 {
+		t.Errorf("%d priority requests, want 2", n)
+	}
+}
+
+// TestRetryRepeatsOnlyFailedSteps: when OpsGenie processed an update's
+// priority change without success, the next attempt makes that request
+// again but only confirms the note, which it had accepted.
+func TestRetryRepeatsOnlyFailedSteps(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustSend(t, transition(alert.ActionCreate))
+	f.fake.FailRequests(1, "Rate limited by downstream")
+	d := delivery(priorityChange())
+	d.ID = 8
+	_, err := f.n.Notify(context.Background(), d, nil)
+	if ne := asNotifyError(t, err); !ne.Retryable || !strings.Contains(ne.Reason, "update priority: request ") ||
+		!strings.Contains(ne.Reason, "was accepted but failed: Rate limited by downstream") {
+		t.Fatalf("first attempt: %+v", ne)
+	}
+	if _, err := f.n.Notify(context.Background(), d, nil); err != nil {
+		t.Fatalf("second attempt: %v", err)
+	}
+	if n := requestCount(f, "PUT", "/priority"); n != 2 {
+		t.Errorf("%d priority requests, want 2", n)
+	}
+	if n := requestCount(f, "POST", "/notes"); n != 1 {
+		t.Errorf("%d note requests, want 1", n)
+	}
+	if a := f.fake.Alerts()[0]; a.Priority != "P1" || len(a.Notes) != 1 {
+		t.Errorf("alert priority %s with %d notes, want P1 with one", a.Priority, len(a.Notes))
+	}
+}
+
+// TestResumeNeedsTheSameDelivery: remembered steps are resumed only by the
+// same delivery: another delivery that happens to have the same id (a
+// different store) makes its requests anew.
+func TestResumeNeedsTheSameDelivery(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustSend(t, transition(alert.ActionCreate))
+	f.fake.SetNotProcessedPolls(1 << 30)
+	d := delivery(priorityChange())
+	d.ID = 9
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.n.Notify(ctx, d, nil); err == nil {
+		t.Fatal("first attempt succeeded, want a deadline")
+	}
+	f.fake.SetNotProcessedPolls(0)
+	other := delivery(resolved())
+	other.ID = 9
+	if _, err := f.n.Notify(context.Background(), other, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := requestCount(f, "POST", "/close"); n != 1 {
+		t.Errorf("%d close requests, want 1", n)
+	}
+}

@@ -6,138 +6,204 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
-var _ notify.Notifier = (*Notifier)(nil)
+var (
+	_ notify.Notifier   = (*Notifier)(nil)
+	_ notify.Confirming = (*Notifier)(nil)
+)
 
-// Notify sends one delivery: a create opens the alert (or bumps the count of
-// the open alert with the same alias), an update changes its priority and
-// adds a note, a resolve closes it. Each request is confirmed through the
-// request-status endpoint; a create's receipt carries the alert id as Ref.
-// The alias is the delivery's key; prev is not needed.
+// Notify sends one delivery and waits for OpsGenie to confirm it: a create
+// opens the alert (or bumps the count of the open alert with the same
+// alias), an update changes its priority and adds a note, a resolve closes
+// it. A create's receipt carries the alert id as Ref. The alias is the
+// delivery's key; prev is not needed. Notify is Begin followed by Confirm.
 func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref) (notify.Receipt, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, n.cfg.Timeout)
-		defer cancel()
+	ctx, cancel := n.bound(ctx)
+	defer cancel()
+	p, err := n.Begin(ctx, d, prev)
+	if err != nil {
+		return notify.Receipt{}, err
 	}
+	return p.Confirm(ctx)
+}
+
+// Begin makes the requests of one delivery (see Notify) and returns once
+// OpsGenie accepted them; the returned Pending confirms them.
+//
+// A delivery whose earlier attempt got some requests accepted resumes it:
+// requests confirmed done are not made again, and requests accepted but not
+// yet confirmed are confirmed instead of being repeated, so that a retried
+// update adds its note once. This memory lasts as long as the Notifier.
+func (n *Notifier) Begin(ctx context.Context, d store.Delivery, prev *store.Ref) (notify.Pending, error) {
+	ctx, cancel := n.bound(ctx)
+	defer cancel()
 	t := d.Transition
 	key := d.Key
 	if key == "" {
 		key = t.Key
 	}
 	if key == "" {
-		return notify.Receipt{}, &notify.Error{Reason: "the delivery has no alert key to use as alias"}
+		return nil, &notify.Error{Reason: "the delivery has no alert key to use as alias"}
 	}
 	action := d.Action
 	if action == alert.ActionNone {
 		action = t.Action
 	}
+	p := &pending{n: n, id: d.ID, sig: signature(key, action, t), action: action}
 	switch action {
 	case alert.ActionCreate:
-		return n.create(ctx, key, t)
+		body, note := n.createBody(key, t)
+		p.steps = []*step{{what: "create alert", method: http.MethodPost, path: "/v2/alerts", body: body}}
+		p.note = note
 	case alert.ActionUpdate:
-		return n.update(ctx, key, t)
+		base := "/v2/alerts/" + url.PathEscape(alias(key))
+		if pr := validPriority(t.Priority); t.PrevPriority != "" && pr != "" {
+			p.steps = append(p.steps, &step{what: "update priority", label: "priority " + pr + ": ", method: http.MethodPut,
+				path: base + "/priority?identifierType=alias", body: priorityPayload{Priority: pr}})
+		}
+		p.steps = append(p.steps, &step{what: "add note", method: http.MethodPost, path: base + "/notes?identifierType=alias",
+			body: actionPayload{User: truncate(n.cfg.Source, maxUser), Source: n.cfg.Source, Note: updateNote(t)}})
 	case alert.ActionResolve:
-		return n.resolve(ctx, key, t)
+		p.steps = []*step{{what: "close alert", method: http.MethodPost, closing: true,
+			path: "/v2/alerts/" + url.PathEscape(alias(key)) + "/close?identifierType=alias",
+			body: actionPayload{User: truncate(n.cfg.Source, maxUser), Source: n.cfg.Source, Note: n.closeNote(t)}}}
+	default:
+		return nil, &notify.Error{Reason: fmt.Sprintf("unsupported action %q", action)}
 	}
-	return notify.Receipt{}, &notify.Error{Reason: fmt.Sprintf("unsupported action %q", action)}
+	n.progress.resume(p)
+	for _, s := range p.steps {
+		if s.done || s.requestID != "" {
+			continue
+		}
+		if err := n.accept(ctx, s); err != nil {
+			n.progress.keep(p)
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
-// create opens the alert.
-func (n *Notifier) create(ctx context.Context, key string, t alert.Transition) (notify.Receipt, error) {
-	body, tnote := n.createBody(key, t)
-	o, err := n.send(ctx, "create alert", http.MethodPost, "/v2/alerts", body)
-	if err != nil {
-		return notify.Receipt{}, err
-	}
-	if err := n.failed("create alert", o); err != nil {
-		return notify.Receipt{}, err
-	}
-	note := n.receiptNote(o)
-	if tnote != "" {
-		note += "; " + tnote
-	}
-	return notify.Receipt{Ref: o.status.AlertID, Code: o.code, Note: note}, nil
+// signature identifies what a delivery asks for, so that remembered steps
+// are resumed only by the same delivery.
+func signature(key string, action alert.Action, t alert.Transition) string {
+	return key + "|" + string(action) + "|" + t.At.UTC().Format(time.RFC3339Nano) + "|" + t.Reason
 }
 
-// update changes the priority of the open alert when it changed, and adds a
-// note saying why.
-func (n *Notifier) update(ctx context.Context, key string, t alert.Transition) (notify.Receipt, error) {
-	base := "/v2/alerts/" + url.PathEscape(alias(key))
+// pending is a delivery whose requests OpsGenie accepted; Confirm waits for
+// their outcome.
+type pending struct {
+	n      *Notifier
+	id     int64 // the delivery's id, 0 when not known
+	sig    string
+	action alert.Action
+	steps  []*step
+	note   string // a remark on the texts sent (a template that failed)
+}
+
+// step is one request of a delivery and what became of it.
+type step struct {
+	what         string // e.g. "create alert"
+	label        string // prefix of its receipt note
+	method, path string
+	body         any
+	closing      bool // a close: "does not exist" counts as done
+
+	requestID string // set once accepted
+	waits     int    // attempts that ended with requestID unconfirmed
+	code      int
+	done      bool // processed successfully (or nothing left to do)
+	status    requestStatus
+	// unconfirmed says why the request's fate is unknown although it was
+	// accepted and counts as done, "" when it was confirmed.
+	unconfirmed string
+}
+
+// Confirm waits until OpsGenie processed every accepted request of the
+// delivery. All are checked together: after PollInterval, then at doubling
+// waits up to PollMax, while OpsGenie answers "not processed yet".
+func (p *pending) Confirm(ctx context.Context) (notify.Receipt, error) {
+	n := p.n
+	ctx, cancel := n.bound(ctx)
+	defer cancel()
+	wait := n.cfg.PollInterval
+	for {
+		open := p.open()
+		if len(open) == 0 {
+			break
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			n.progress.keep(p)
+			s := open[0]
+			return notify.Receipt{}, &notify.Error{
+				Reason: fmt.Sprintf("%s: accepted as request %s but not confirmed before the deadline (%s)",
+					s.what, s.requestID, s.status.Status),
+				Code: http.StatusAccepted, Retryable: true, Err: ctx.Err(),
+			}
+		case <-timer.C:
+		}
+		wait = min(2*wait, n.cfg.PollMax)
+		for _, s := range open {
+			more, err := n.check(ctx, s)
+			if err != nil {
+				n.progress.keep(p)
+				return notify.Receipt{}, err
+			}
+			wait = max(wait, more)
+		}
+	}
+	n.progress.forget(p)
+	return p.receipt(), nil
+}
+
+// open returns the accepted steps not yet confirmed.
+func (p *pending) open() []*step {
+	var out []*step
+	for _, s := range p.steps {
+		if !s.done {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// receipt describes the confirmed delivery.
+func (p *pending) receipt() notify.Receipt {
 	var notes []string
-	if p := validPriority(t.Priority); t.PrevPriority != "" && p != "" {
-		o, err := n.send(ctx, "update priority", http.MethodPut, base+"/priority?identifierType=alias", priorityPayload{Priority: p})
-		if err != nil {
-			return notify.Receipt{}, err
-		}
-		if err := n.failed("update priority", o); err != nil {
-			return notify.Receipt{}, err
-		}
-		notes = append(notes, "priority "+p+": "+n.receiptNote(o))
+	rc := notify.Receipt{}
+	for _, s := range p.steps {
+		notes = append(notes, s.label+p.n.receiptNote(s))
+		rc.Code = s.code
 	}
-	body := actionPayload{User: truncate(n.cfg.Source, maxUser), Source: n.cfg.Source, Note: updateNote(t)}
-	o, err := n.send(ctx, "add note", http.MethodPost, base+"/notes?identifierType=alias", body)
-	if err != nil {
-		return notify.Receipt{}, err
+	if p.action == alert.ActionCreate {
+		rc.Ref = p.steps[0].status.AlertID
 	}
-	if err := n.failed("add note", o); err != nil {
-		return notify.Receipt{}, err
+	if p.note != "" {
+		notes = append(notes, p.note)
 	}
-	notes = append(notes, n.receiptNote(o))
-	return notify.Receipt{Code: o.code, Note: strings.Join(notes, "; ")}, nil
-}
-
-// resolve closes the alert. Closing an alert that does not exist (never
-// created, or deleted by hand) leaves nothing to do and counts as done.
-func (n *Notifier) resolve(ctx context.Context, key string, t alert.Transition) (notify.Receipt, error) {
-	path := "/v2/alerts/" + url.PathEscape(alias(key)) + "/close?identifierType=alias"
-	body := actionPayload{User: truncate(n.cfg.Source, maxUser), Source: n.cfg.Source, Note: n.closeNote(t)}
-	o, err := n.send(ctx, "close alert", http.MethodPost, path, body)
-	if err != nil {
-		return notify.Receipt{}, err
-	}
-	if o.unconfirmed == "" && !o.status.ok() && strings.Contains(strings.ToLower(o.status.Status), "does not exist") {
-		return notify.Receipt{Code: o.code, Note: n.redact("nothing to close: " + o.status.Status)}, nil
-	}
-	if err := n.failed("close alert", o); err != nil {
-		return notify.Receipt{}, err
-	}
-	return notify.Receipt{Code: o.code, Note: n.receiptNote(o)}, nil
-}
-
-// failed turns a request that OpsGenie processed without success into a
-// retryable error with its status text, e.g. "Alert does not exist".
-func (n *Notifier) failed(what string, o outcome) error {
-	if o.unconfirmed != "" || o.status.ok() {
-		return nil
-	}
-	status := o.status.Status
-	if status == "" {
-		status = "failed without a status"
-	}
-	return &notify.Error{
-		Reason:    n.redact(fmt.Sprintf("%s: request %s was accepted but failed: %s", what, o.requestID, status)),
-		Code:      o.code,
-		Retryable: true,
-	}
+	rc.Note = strings.Join(notes, "; ")
+	return rc
 }
 
 // receiptNote is the delivery log's remark on a done request.
-func (n *Notifier) receiptNote(o outcome) string {
-	if o.unconfirmed != "" {
-		return "accepted, unconfirmed: " + o.unconfirmed
+func (n *Notifier) receiptNote(s *step) string {
+	if s.unconfirmed != "" {
+		return "accepted, unconfirmed: " + s.unconfirmed
 	}
-	s := o.status.Status
-	if s == "" {
-		s = "done"
+	st := s.status.Status
+	if st == "" {
+		st = "done"
 	}
-	if o.status.AlertID != "" {
-		s += " (alert " + o.status.AlertID + ")"
+	if s.status.AlertID != "" {
+		st += " (alert " + s.status.AlertID + ")"
 	}
-	return n.redact(s)
+	return n.redact(st)
 }

@@ -7,7 +7,9 @@
 // creates of an open alias), updates change its priority and add notes, and a
 // resolve closes it. OpsGenie answers 202 and does the work later, so every
 // request is confirmed through the request-status endpoint before the
-// delivery counts as sent.
+// delivery counts as sent. The notifier is a notify.Confirming: the
+// dispatcher's worker is free once OpsGenie accepted the requests, and a
+// retry resumes the requests of an earlier attempt instead of repeating them.
 package opsgenie
 
 import (
@@ -75,8 +77,8 @@ type Config struct {
 	// QueueURL, when set, returns the Genesys Cloud admin page of a queue,
 	// linked from alerts (see genesys.QueueAdminURL).
 	QueueURL func(queueID string) string
-	// Timeout bounds one Notify (including confirmation) when the caller's
-	// context has no deadline; default DefaultTimeout.
+	// Timeout bounds one Notify (including confirmation), Begin or Confirm
+	// when the caller's context has no deadline; default DefaultTimeout.
 	Timeout time.Duration
 	// PollInterval is the first wait before asking for a request's status;
 	// later waits double up to PollMax. Default DefaultPollInterval.
@@ -125,9 +127,11 @@ func FromDestination(d config.Destination) Config {
 // Notifier sends alert transitions to one OpsGenie or JSM destination. It
 // implements notify.Notifier and is safe for concurrent use.
 type Notifier struct {
-	cfg    Config
-	base   string
-	client *http.Client
+	cfg      Config
+	base     string
+	client   *http.Client
+	checks   chan struct{} // request-status calls in flight
+	progress progress
 }
 
 // New checks cfg, fills in its defaults and returns a Notifier that sends
@@ -185,7 +189,8 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &Notifier{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), client: client}, nil
+	return &Notifier{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), client: client,
+		checks: make(chan struct{}, statusChecks)}, nil
 }
 
 var errNoKey = errors.New("api key is empty")
