@@ -138,6 +138,11 @@ func (c *Client) groupStats(ids []string, groups []analyticsGroup, now time.Time
 		}
 		var ga groupAcc
 		for _, r := range g.Data {
+			// Rows with statistics no metric can have (negative, NaN,
+			// astronomically large) are left out, as in events.
+			if checkStats(r.Stats, func() string { return r.Metric }) != nil {
+				continue
+			}
 			ga.add(r, now)
 		}
 		qa.addGroup(g.Group["mediaType"], &ga)

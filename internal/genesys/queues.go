@@ -115,7 +115,9 @@ func (w wireQueue) queue() Queue {
 		q.DivisionID, q.DivisionName = w.Division.ID, w.Division.Name
 	}
 	for k, ms := range w.MediaSettings {
-		if ms.ServiceLevel == nil {
+		// Genesys gives the target as a fraction; a value outside 0-1 (or a
+		// negative duration) is no target at all.
+		if sl := ms.ServiceLevel; sl == nil || !(sl.Percentage >= 0 && sl.Percentage <= 1) || !(sl.DurationMs >= 0 && sl.DurationMs <= maxSum) {
 			continue
 		}
 		q.Targets[AnalyticsMediaType(k)] = ServiceLevel{

@@ -23,6 +23,10 @@ func LongestWaitValue(v float64, now time.Time) time.Duration {
 	return time.Duration(v * float64(time.Millisecond))
 }
 
+// maxAnswerTime bounds a summed answer time (maxSum milliseconds), so that
+// adding two of them stays within int64 nanoseconds.
+const maxAnswerTime = time.Duration(maxSum) * time.Millisecond
+
 // row is one metric row of an analytics answer or event: a metric, its
 // qualifier and its statistics.
 type row struct {
@@ -93,7 +97,10 @@ func (g *groupAcc) add(r row, now time.Time) {
 		f.has |= figOffered
 	case "tAnswered":
 		f.Answered += int64(count)
-		f.AnswerTime += time.Duration(r.Stats["sum"] * float64(time.Millisecond))
+		// Clamped, so that an implausible sum cannot overflow into a
+		// negative ASA.
+		sum := min(max(r.Stats["sum"], 0), maxSum)
+		f.AnswerTime = min(f.AnswerTime+time.Duration(sum*float64(time.Millisecond)), maxAnswerTime)
 		f.has |= figAnswered
 	case "tAbandon":
 		f.Abandoned += int64(count)

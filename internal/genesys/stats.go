@@ -135,7 +135,7 @@ func sumFigures(parts map[string]Figures) Figures {
 		t.LongestWait = max(t.LongestWait, p.LongestWait)
 		t.Offered += p.Offered
 		t.Answered += p.Answered
-		t.AnswerTime += p.AnswerTime
+		t.AnswerTime = min(t.AnswerTime+p.AnswerTime, maxAnswerTime)
 		t.Abandoned += p.Abandoned
 		t.OverSLA += p.OverSLA
 		t.SLNumerator += p.SLNumerator
