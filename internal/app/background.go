@@ -9,6 +9,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
 	"github.com/queuewatch/queuewatch/internal/metrics"
+	"github.com/queuewatch/queuewatch/internal/recent"
 
 	"github.com/queuewatch/queuewatch/internal/config"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
@@ -123,16 +124,19 @@ func (s *Service) pipelineHealthy(ctx context.Context, freshSamples bool, interv
 	return true, ""
 }
 
-// countingObserver counts samples per source on their way into the engine.
+// countingObserver counts samples per source on their way into the engine
+// and keeps the dashboard's recent values.
 type countingObserver struct {
-	eng *alert.Engine
-	m   *metrics.Metrics
-	src metric.Source
+	eng  *alert.Engine
+	m    *metrics.Metrics
+	src  metric.Source
+	hist *recent.Recorder
 }
 
-// Observe counts samples and evaluates them.
+// Observe counts and records samples and evaluates them.
 func (c countingObserver) Observe(ctx context.Context, samples ...metric.Sample) error {
 	c.m.Samples(c.src, len(samples))
+	c.hist.Add(samples...)
 	return c.eng.Observe(ctx, samples...)
 }
 

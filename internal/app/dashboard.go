@@ -26,6 +26,7 @@ func (s *Service) buildWeb(hub *web.Hub, navLinks []web.NavLink) (*web.Server, e
 		Store:        s.store,
 		Retrier:      retrier{s},
 		Silences:     s.silences,
+		History:      s.history,
 		Health:       s.sourceHealth,
 		Hub:          hub,
 		APIToken:     s.cfg.APIToken.Value(),
@@ -43,7 +44,9 @@ func (s *Service) buildWeb(hub *web.Hub, navLinks []web.NavLink) (*web.Server, e
 // (tests may replace it after Start).
 type retrier struct{ s *Service }
 
-func (r retrier) RetryDead(ctx context.Context, id int64) error { return r.s.dispatcher.RetryDead(ctx, id) }
+func (r retrier) RetryDead(ctx context.Context, id int64) error {
+	return r.s.dispatcher.RetryDead(ctx, id)
+}
 
 // sourceHealth reports what /readyz and the metrics know about the sources
 // and the outbox, for the dashboard.

@@ -19,6 +19,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/metric"
 	"github.com/queuewatch/queuewatch/internal/metrics"
 	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/recent"
 	"github.com/queuewatch/queuewatch/internal/rule"
 	"github.com/queuewatch/queuewatch/internal/silence"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
@@ -62,6 +63,7 @@ type Service struct {
 	sourceClock genesys.Clock
 	extraRoutes func(*http.ServeMux)
 	silences    *silence.Matcher
+	history     *recent.Recorder // recent values for the dashboard's charts
 	web         *web.Server
 
 	stopBackground context.CancelFunc
@@ -135,11 +137,11 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		return fail(err)
 	}
 	m := metrics.New(alertCounter(eng), st.PendingCounts)
-	hub := web.NewHub()
+	hub, hist := web.NewHub(), web.NewHistory()
 	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(m)})
 	wcfg := webhookConfig(cfg, log)
 	wcfg.OnResult = func(result string) { m.WebhookRequests.WithLabelValues(result).Inc() }
-	hook, err := webhook.New(wcfg, countingObserver{eng, m, metric.SourceWebhook})
+	hook, err := webhook.New(wcfg, countingObserver{eng, m, metric.SourceWebhook, hist})
 	if err != nil {
 		return fail(err)
 	}
@@ -148,7 +150,7 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist}
 	if opts.Clock != nil {
 		s.clock, s.sourceClock = opts.Clock, opts.Clock
 	}

@@ -34,7 +34,7 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 		return nil, fmt.Errorf("genesys: %w", err)
 	}
 	src := &genesysSources{client: client}
-	src.poller = poll.New(client, countingObserver{s.engine, s.metrics, metric.SourcePoll}, poll.Options{
+	src.poller = poll.New(client, countingObserver{s.engine, s.metrics, metric.SourcePoll, s.history}, poll.Options{
 		Queues:            g.Queues,
 		Exclude:           g.Exclude,
 		Interval:          g.PollInterval.D(),
@@ -50,7 +50,7 @@ func (s *Service) buildGenesys() (*genesysSources, error) {
 		},
 	})
 	if g.Stream == nil || *g.Stream {
-		src.streamer = stream.New(client, countingObserver{s.engine, s.metrics, metric.SourceStream}, stream.Options{
+		src.streamer = stream.New(client, countingObserver{s.engine, s.metrics, metric.SourceStream, s.history}, stream.Options{
 			Poller:         src.poller,
 			ActivityTopics: g.ActivityTopics,
 			Logger:         s.log.With("component", "stream"),

@@ -6,6 +6,8 @@ package recent
 import (
 	"sync"
 	"time"
+
+	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 // Point is one value at one time.
@@ -14,12 +16,13 @@ type Point struct {
 	V  float64
 }
 
-// Recorder keeps, per series name, the points of the last window, one per
-// step: a new value in the same step replaces the previous one. It is safe
-// for concurrent use.
+// Recorder keeps, per series, the points of the last window, one per step:
+// a new value in the same step replaces the previous one. It is safe for
+// concurrent use.
 type Recorder struct {
 	window, step time.Duration
 	size         int
+	keep         map[metric.Name]bool
 
 	mu     sync.Mutex
 	series map[string]*ring
@@ -31,15 +34,35 @@ type ring struct {
 	full bool
 }
 
-// New returns a Recorder keeping window worth of points at step resolution.
-func New(window, step time.Duration) *Recorder {
+// New returns a Recorder keeping window worth of points at step resolution
+// of the given metrics (Add ignores the others).
+func New(window, step time.Duration, metrics ...metric.Name) *Recorder {
 	if step <= 0 {
 		step = time.Second
 	}
 	if window < step {
 		window = step
 	}
-	return &Recorder{window: window, step: step, size: int(window/step) + 1, series: map[string]*ring{}}
+	keep := map[metric.Name]bool{}
+	for _, n := range metrics {
+		keep[n] = true
+	}
+	return &Recorder{window: window, step: step, size: int(window/step) + 1, keep: keep, series: map[string]*ring{}}
+}
+
+// Key names the series of one metric of a queue (and media type).
+func Key(queueID, mediaType string, name metric.Name) string {
+	return queueID + "\x00" + mediaType + "\x00" + string(name)
+}
+
+// Add records samples of the recorder's metrics; it may be called on every
+// sample on its way into the engine.
+func (r *Recorder) Add(samples ...metric.Sample) {
+	for _, s := range samples {
+		if r.keep[s.Metric] {
+			r.Record(Key(s.QueueID, s.MediaType, s.Metric), s.At, s.Value)
+		}
+	}
 }
 
 // Record adds a value of a series. Values older than the series' latest

@@ -3,6 +3,8 @@ package recent
 import (
 	"testing"
 	"time"
+
+	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 func TestRecorderKeepsWindowAtStep(t *testing.T) {
@@ -40,6 +42,15 @@ func TestRecorderIgnoresOlderValues(t *testing.T) {
 	pts := r.Points("s")
 	if len(pts) != 1 || pts[0].V != 3 {
 		t.Fatalf("points = %+v, want one point with value 3", pts)
+	}
+	r2 := New(time.Hour, time.Minute, metric.ServiceLevel)
+	r2.Add(metric.Sample{QueueID: "q", Metric: metric.ServiceLevel, Value: 81, At: t0},
+		metric.Sample{QueueID: "q", Metric: metric.Waiting, Value: 4, At: t0})
+	if pts := r2.Points(Key("q", "", metric.ServiceLevel)); len(pts) != 1 || pts[0].V != 81 {
+		t.Errorf("Add kept %+v for service_level, want 81", pts)
+	}
+	if pts := r2.Points(Key("q", "", metric.Waiting)); pts != nil {
+		t.Errorf("Add kept %+v for a metric it was not asked to keep", pts)
 	}
 	if r.Points("unknown") != nil {
 		t.Error("unknown series has points")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/recent"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
@@ -55,25 +56,9 @@ type queueJSON struct {
 	History   map[metric.Name][][2]float64 `json:"history"`
 }
 
-func histKey(queueID, media string, n metric.Name) string {
-	return queueID + "\x00" + media + "\x00" + string(n)
-}
-
-// snapshot reads the engine and copies the latest values into the chart
-// history, so every read also keeps the charts current.
+// snapshot reads the engine's view of every series and queue.
 func (s *Server) snapshot(ctx context.Context) ([]alert.SeriesView, []alert.QueueView, error) {
-	series, queues, err := s.opts.Engine.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, q := range queues {
-		for _, n := range boardMetrics {
-			if at, ok := q.At[n]; ok {
-				s.hist.Record(histKey(q.QueueID, q.MediaType, n), at, q.Values[n])
-			}
-		}
-	}
-	return series, queues, nil
+	return s.opts.Engine.Snapshot(ctx)
 }
 
 // direction says which side of a threshold breaches, from its clear value.
@@ -141,7 +126,7 @@ func (s *Server) buildQueues(series []alert.SeriesView, queues []alert.QueueView
 			qj.Silences = append(qj.Silences, sl.ID)
 		}
 		for _, n := range boardMetrics {
-			pts := s.hist.Points(histKey(q.QueueID, q.MediaType, n))
+			pts := s.hist.Points(recent.Key(q.QueueID, q.MediaType, n))
 			if points > 0 && len(pts) > points {
 				pts = downsample(pts, points)
 			}

@@ -93,11 +93,11 @@ type Options struct {
 	NavLinks []NavLink
 	// Version is shown in the footer.
 	Version string
+	// History holds the recent values the charts draw; feed it every
+	// sample (see NewHistory). Charts stay empty when nil.
+	History *recent.Recorder
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// SampleEvery is how often Run copies the engine's latest values into
-	// the chart history; default 5s.
-	SampleEvery time.Duration
 	// HealthEvery is how often Run sends a health event; default 10s.
 	HealthEvery time.Duration
 	// Heartbeat is how often an idle event stream gets a comment line so
@@ -144,16 +144,16 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.opts.SampleEvery <= 0 {
-		s.opts.SampleEvery = 5 * time.Second
-	}
 	if s.opts.HealthEvery <= 0 {
 		s.opts.HealthEvery = 10 * time.Second
 	}
 	if s.opts.Heartbeat <= 0 {
 		s.opts.Heartbeat = 15 * time.Second
 	}
-	s.hist = recent.New(ChartWindow, ChartStep)
+	s.hist = opts.History
+	if s.hist == nil {
+		s.hist = NewHistory()
+	}
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		return nil, err
@@ -196,15 +196,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 // Routes returns the patterns Register added, for documentation checks.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
-// Run keeps the chart history and the event stream fed until ctx ends:
-// committed transitions become events, the engine's latest values are
-// copied into the history every SampleEvery, and health is sent every
-// HealthEvery.
+// NewHistory returns a recorder of the metrics the dashboard charts, over
+// ChartWindow at ChartStep resolution.
+func NewHistory() *recent.Recorder {
+	return recent.New(ChartWindow, ChartStep, boardMetrics...)
+}
+
+// Run feeds the event stream until ctx ends: committed transitions become
+// events, and health is sent every HealthEvery.
 func (s *Server) Run(ctx context.Context) {
 	ts, stop := s.opts.Engine.Subscribe(1024)
 	defer stop()
-	sample := time.NewTicker(s.opts.SampleEvery)
-	defer sample.Stop()
 	health := time.NewTicker(s.opts.HealthEvery)
 	defer health.Stop()
 	for {
@@ -216,10 +218,6 @@ func (s *Server) Run(ctx context.Context) {
 				return
 			}
 			s.hub.Publish(EventTransition, transitionEvent(t))
-		case <-sample.C:
-			if _, _, err := s.snapshot(ctx); err != nil && ctx.Err() == nil {
-				s.log.Debug("sampling the engine for charts", "err", err)
-			}
 		case <-health.C:
 			if s.opts.Health != nil {
 				s.hub.Publish(EventHealth, s.opts.Health(ctx))
