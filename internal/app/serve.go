@@ -24,6 +24,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/silence"
 	"github.com/queuewatch/queuewatch/internal/source/webhook"
 	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/postgres"
 	"github.com/queuewatch/queuewatch/internal/store/sqlite"
 	"github.com/queuewatch/queuewatch/internal/web"
 )
@@ -37,8 +38,8 @@ func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
 			return nil, err
 		}
 		return sqlite.Open(ctx, path)
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("store: PostgreSQL is not supported by this build yet; use sqlite:FILE")
+	case postgres.IsDSN(dsn):
+		return postgres.Open(ctx, dsn)
 	}
 	return nil, fmt.Errorf("store %q: use sqlite:FILE or postgres://", dsn)
 }
@@ -68,6 +69,10 @@ type Service struct {
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
+	// ha elects the leader among replicas; nil unless the store is PostgreSQL.
+	ha *ha
+	// stopHA ends the election, handing the leadership over; nil without ha.
+	stopHA func()
 }
 
 type wallClock struct{}
@@ -113,14 +118,26 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		st.Close()
 		return nil, err
 	}
-	eng, err := alert.New(alert.Options{Rules: rules, Committer: st, Shards: cfg.Engine.Shards, Logger: log, Muter: sil})
+	h, err := newHA(st, cfg.LeaderLease.D(), log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	states, err := st.LoadSeries(ctx)
-	if err == nil {
-		err = eng.Restore(ctx, states)
+	var committer alert.Committer = st
+	if h != nil {
+		committer = h // fenced; the series are resumed when elected
+	}
+	eng, err := alert.New(alert.Options{Rules: rules, Committer: committer, Shards: cfg.Engine.Shards, Logger: log, Muter: sil})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var states []alert.SeriesState
+	if h == nil {
+		states, err = st.LoadSeries(ctx)
+		if err == nil {
+			err = eng.Restore(ctx, states)
+		}
 	}
 	if err != nil {
 		_ = eng.Close(ctx)
@@ -141,7 +158,12 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(m)})
 	wcfg := webhookConfig(cfg, log)
 	wcfg.OnResult = func(result string) { m.WebhookRequests.WithLabelValues(result).Inc() }
-	hook, err := webhook.New(wcfg, countingObserver{eng, m, metric.SourceWebhook, hist})
+	var observer webhook.Observer = countingObserver{eng, m, metric.SourceWebhook, hist}
+	if h != nil {
+		observer = inboxObserver{h.st, m} // the leader evaluates
+		h.registerMetrics(m)
+	}
+	hook, err := webhook.New(wcfg, observer)
 	if err != nil {
 		return fail(err)
 	}
@@ -150,7 +172,7 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist, ha: h}
 	if opts.Clock != nil {
 		s.clock, s.sourceClock = opts.Clock, opts.Clock
 	}
@@ -195,11 +217,31 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	tickCtx, cancelTick := context.WithCancel(ctx)
 	defer cancelTick()
-	go s.engine.RunTicker(tickCtx, s.clock, tick)
-	s.startBackground()
+	lost := make(chan error, 1)
+	if s.ha != nil {
+		// Only the leader ticks and runs the background work. The
+		// election outlives ctx until Shutdown stopped the engine and the
+		// dispatcher, so their last writes are still the leader's.
+		electCtx, stopElection := context.WithCancel(context.Background())
+		elected := make(chan struct{})
+		go func() {
+			defer close(elected)
+			lost <- s.ha.run(electCtx, s.term)
+		}()
+		s.stopHA = func() { stopElection(); <-elected }
+	} else {
+		go s.engine.RunTicker(tickCtx, s.clock, tick)
+		s.startBackground()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
+	case err := <-lost:
+		s.log.Error("stopping: this replica lost the leadership; restart it to rejoin as a follower", "err", err)
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(shutCtx)
+		return err
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
 			_ = s.Shutdown(context.Background())
@@ -229,6 +271,9 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	if s.stopBackground != nil {
 		s.stopBackground()
 		s.background.Wait()
+	}
+	if s.stopHA != nil {
+		s.stopHA() // releases the lease: another replica takes over at once
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
@@ -282,6 +327,9 @@ func (s *Service) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	stats := s.engine.Stats()
 	body := map[string]any{"checks": checks, "samples": stats.Samples, "transitions": stats.Transitions}
+	if s.ha != nil {
+		body["role"] = s.ha.role()
+	}
 	if g := s.genesys; g != nil {
 		ps := g.poller.Status()
 		gs := map[string]any{"queues": ps.Queues, "last_poll": ps.LastPoll, "poll_interval": ps.EffectiveInterval.String(),
