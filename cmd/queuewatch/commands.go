@@ -85,16 +85,21 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [--queues N] [--speed X] [--duration D]",
-		"Runs queuewatch against a simulated contact center with no accounts and no configuration:\n"+
-			"scripted incidents (a lunch spike, agents logging off, a queue hovering at its target)\n"+
-			"play out within the first minutes and each transition and notification is printed.", stderr)
+	fs := newFlags("demo", "demo [--listen ADDR] [--queues N] [--speed X] [--duration D]",
+		"Runs the whole pipeline on this machine with no accounts and no configuration: a simulated\n"+
+			"contact center behind a fake Genesys Cloud API, the real poller and streamer, the real\n"+
+			"engine and store, the real notifiers delivering to fake OpsGenie, Slack and PagerDuty\n"+
+			"servers, and the dashboard with a view of those inboxes. Scripted incidents (a lunch spike,\n"+
+			"agents logging off, a queue hovering at its target, an outage) play out within the first\n"+
+			"simulated minutes; each transition is printed.", stderr)
 	opts := app.DemoOptions{}
+	fs.StringVar(&opts.Listen, "listen", app.DefaultDemoListen, "dashboard `address`; a free port is used when it is busy")
 	fs.IntVar(&opts.Queues, "queues", 8, "number of simulated queues")
-	fs.Float64Var(&opts.Speed, "speed", 10, "simulated seconds per real second")
+	fs.Float64Var(&opts.Speed, "speed", 10, "simulated seconds per real second (simulated time never passes the real clock)")
 	fs.DurationVar(&opts.Duration, "duration", 0, "stop after this much simulated time (0 runs until interrupted)")
 	fs.Uint64Var(&opts.Seed, "seed", 1, "simulation seed: the same seed plays the same day")
 	fs.StringVar(&opts.Store, "store", "", "SQLite file to keep state in (default: a file in a temporary directory)")
+	logLevel := fs.String("log-level", "warn", "level of the service log on standard error: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -102,6 +107,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "queuewatch demo: --speed and --queues must be positive")
 		return errUsage
 	}
+	log, err := app.NewLogger(stderr, "text", *logLevel)
+	if err != nil {
+		return err
+	}
+	opts.Logger = log
 	return app.Demo(ctx, opts, stdout)
 }
 
