@@ -325,7 +325,9 @@ func (c *demoClock) current() fakegenesys.Clock {
 func (c *demoClock) Now() time.Time { return c.current().Now() }
 
 // Sleep waits on the clock in force when it is called.
-func (c *demoClock) Sleep(ctx context.Context, d time.Duration) error { return c.current().Sleep(ctx, d) }
+func (c *demoClock) Sleep(ctx context.Context, d time.Duration) error {
+	return c.current().Sleep(ctx, d)
+}
 
 // driveSimulation moves the fake Genesys Cloud's simulation to the
 // simulated clock's time every demoStep until ctx ends or limit of
