@@ -130,16 +130,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		last = r.URL.Query().Get("lastEventId")
 	}
 	var lastID uint64
-	resume := false
+	resume, unreadable := false, false
 	if last != "" {
 		id, err := strconv.ParseUint(last, 10, 64)
-		resume = err == nil
-		lastID = id
-		if err != nil {
-			lastID, resume = 0, true // unreadable: treat as a gap
-		}
+		lastID, resume, unreadable = id, err == nil, err != nil
 	}
 	ch, replay, missed := s.hub.subscribe(lastID, resume)
+	missed = missed || unreadable // an id that is not ours: the client reloads
 	defer s.hub.unsubscribe(ch)
 
 	w.Header().Set("Content-Type", "text/event-stream")
