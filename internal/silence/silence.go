@@ -81,9 +81,14 @@ func (m *Matcher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Muted implements alert.Muter: it names the first silence active at at that
-// matches the alert, or returns "".
+// Muted implements alert.Muter: it names the first silence that matches the
+// alert and is active now, or returns "". The question is whether a page
+// may go out now, so a sample dated a little before a silence was made is
+// held too; at counts only when it is later than now.
 func (m *Matcher) Muted(_, ruleName, queueID, queueName string, at time.Time) string {
+	if now := m.now(); now.After(at) {
+		at = now
+	}
 	for _, s := range *m.list.Load() {
 		if s.Active(at) && Matches(s, ruleName, queueID, queueName) {
 			return Reason(s)

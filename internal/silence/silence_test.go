@@ -21,7 +21,7 @@ func TestMuted(t *testing.T) {
 		{ID: "later", Queues: []string{"Support"}, Starts: now.Add(time.Hour), Ends: now.Add(2 * time.Hour)},
 		{ID: "past", Queues: nil, Starts: now.Add(-2 * time.Hour), Ends: now.Add(-time.Hour)},
 	}
-	m := New(listerFunc(func(context.Context) ([]store.Silence, error) { return silences, nil }), nil, nil)
+	m := New(listerFunc(func(context.Context) ([]store.Silence, error) { return silences, nil }), func() time.Time { return now }, nil)
 	if got := m.Muted("k", "sla_breach", "q-1", "Sales EMEA", now); got != "" {
 		t.Fatalf("before Refresh: muted %q", got)
 	}
@@ -41,6 +41,7 @@ func TestMuted(t *testing.T) {
 		{"not started", "sla_breach", "q-3", "Support", now, ""},
 		{"started later", "sla_breach", "q-3", "Support", now.Add(90 * time.Minute), "silence later"},
 		{"ended", "sla_breach", "q-1", "Sales EMEA", now.Add(2 * time.Hour), ""},
+		{"sample older than the silence", "long_wait", "q-42", "Billing", now.Add(-time.Hour), "silence byid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := m.Muted("key", tc.rule, tc.id, tc.queue, tc.at); got != tc.want {
