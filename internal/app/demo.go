@@ -26,6 +26,7 @@ import (
 	fakeslack "github.com/queuewatch/queuewatch/internal/fake/slack"
 	"github.com/queuewatch/queuewatch/internal/sim"
 	"github.com/queuewatch/queuewatch/internal/simclock"
+	"github.com/queuewatch/queuewatch/internal/web"
 )
 
 //go:embed demo.yaml
@@ -231,13 +232,14 @@ func Demo(ctx context.Context, opts DemoOptions, out io.Writer) error {
 	}
 	cfg.Listen, cfg.Store = listen, "sqlite:"+storePath
 
-	views := inbox.New(inbox.Sources{OpsGenie: f.opsgenie, Slack: f.slack, Channel: fakeslack.DefaultChannel, PagerDuty: f.pagerduty})
+	views := inbox.New(inbox.Sources{OpsGenie: f.opsgenie, Slack: f.slack, Channel: fakeslack.DefaultChannel, ChannelName: fakeslack.DefaultChannelName, PagerDuty: f.pagerduty})
 	svc, err := StartWith(ctx, cfg, log, StartOptions{
 		Clock: clock,
 		Routes: func(mux *http.ServeMux) {
 			mux.Handle(inbox.Prefix, views)
 			mux.Handle("GET /demo", views)
 		},
+		NavLinks: []web.NavLink{{Title: "Fake inboxes", Path: inbox.Prefix}},
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

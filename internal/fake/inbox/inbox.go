@@ -26,10 +26,12 @@ const Prefix = "/demo/"
 
 // Sources are the fakes to show. Any of them may be nil.
 type Sources struct {
-	OpsGenie  *opsgenie.Server
-	Slack     *slack.Server
-	Channel   string // the Slack channel ID shown
-	PagerDuty *pagerduty.Server
+	OpsGenie *opsgenie.Server
+	Slack    *slack.Server
+	Channel  string // the Slack channel ID shown
+	// ChannelName is shown instead of the ID when set, e.g. "queue-alerts".
+	ChannelName string
+	PagerDuty   *pagerduty.Server
 }
 
 // Inboxes is the JSON view of every fake's inbox.
@@ -71,6 +73,7 @@ type Note struct {
 // SlackInbox is one Slack channel, newest message first.
 type SlackInbox struct {
 	Channel  string         `json:"channel"`
+	Name     string         `json:"name,omitempty"`
 	Posts    int            `json:"posts"`   // top-level messages
 	Updates  int            `json:"updates"` // chat.update calls that changed a message
 	Replies  int            `json:"replies"` // thread replies
@@ -84,7 +87,8 @@ type SlackMessage struct {
 	// the page colours the message by it.
 	State   string         `json:"state"`
 	Title   string         `json:"title"`
-	Body    []string       `json:"body,omitempty"` // mrkdwn sections and fields
+	Body    []string       `json:"body,omitempty"`   // mrkdwn sections
+	Fields  []string       `json:"fields,omitempty"` // mrkdwn fields, shown two by two
 	Context []string       `json:"context,omitempty"`
 	Links   []Link         `json:"links,omitempty"`
 	Text    string         `json:"text"` // the notification fallback text
@@ -170,6 +174,7 @@ func (h *Handler) Snapshot() Inboxes {
 	}
 	if h.src.Slack != nil {
 		out.Slack = slackInbox(h.src.Channel, h.src.Slack.Messages(h.src.Channel))
+		out.Slack.Name = h.src.ChannelName
 	}
 	if h.src.PagerDuty != nil {
 		out.PagerDuty = pagerDutyInbox(h.src.PagerDuty.Incidents())
@@ -223,7 +228,7 @@ const (
 func slackMessage(m slack.Message) SlackMessage {
 	v := SlackMessage{TS: m.TS, Text: m.Text, Edits: m.Edits, Posted: m.Posted, Edited: m.Edited}
 	readBlocks(m.Blocks, &v)
-	if v.Title == "" && len(v.Body) == 0 {
+	if v.Title == "" && len(v.Body) == 0 && len(v.Fields) == 0 {
 		v.Title = m.Text
 	}
 	switch head := v.Title + " " + m.Text; {
@@ -274,7 +279,7 @@ func readBlocks(raw json.RawMessage, v *SlackMessage) {
 				v.Body = append(v.Body, b.Text.Text)
 			}
 			for _, f := range b.Fields {
-				v.Body = append(v.Body, f.Text)
+				v.Fields = append(v.Fields, f.Text)
 			}
 		case "context", "actions":
 			for _, raw := range b.Elements {

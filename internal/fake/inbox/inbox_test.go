@@ -54,6 +54,7 @@ func TestInboxesShowWhatTheFakesReceived(t *testing.T) {
 	blocks := []map[string]any{
 		{"type": "header", "text": map[string]any{"type": "plain_text", "text": ":rotating_light: Support: service level 61%"}},
 		{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "*Priority* P2"}},
+		{"type": "section", "fields": []map[string]any{{"type": "mrkdwn", "text": "*Now*\n61%"}, {"type": "mrkdwn", "text": "*Target*\n80%"}}},
 		{"type": "context", "elements": []map[string]any{{"type": "mrkdwn", "text": "rule `sla_breach`"}}},
 		{"type": "actions", "elements": []map[string]any{{"type": "button", "action_id": "q", "text": map[string]any{"type": "plain_text", "text": "View queue"}, "url": "https://example.com/q1"}}},
 	}
@@ -99,8 +100,8 @@ func TestInboxesShowWhatTheFakesReceived(t *testing.T) {
 	if m.State != "resolved" || m.Edits != 1 || !strings.Contains(m.Title, "recovered") || len(m.Replies) != 1 || m.Replies[0].Text != "Resolved after 4m" {
 		t.Errorf("message updated in place with a thread reply: %+v", m)
 	}
-	if len(m.Body) != 1 || m.Body[0] != "*Priority* P2" || len(m.Context) != 1 || len(m.Links) != 1 || m.Links[0].URL != "https://example.com/q1" {
-		t.Errorf("blocks read: body %q context %q links %+v", m.Body, m.Context, m.Links)
+	if len(m.Body) != 1 || m.Body[0] != "*Priority* P2" || len(m.Fields) != 2 || m.Fields[1] != "*Target*\n80%" || len(m.Context) != 1 || len(m.Links) != 1 || m.Links[0].URL != "https://example.com/q1" {
+		t.Errorf("blocks read: body %q fields %q context %q links %+v", m.Body, m.Fields, m.Context, m.Links)
 	}
 
 	pdIn := got.PagerDuty

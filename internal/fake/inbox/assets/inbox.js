@@ -14,24 +14,33 @@ const el = (tag, attrs = {}, ...kids) => {
   return n;
 };
 
+const PD_STATUS = { triggered: "st-firing", acknowledged: "st-pending", resolved: "st-ok" };
+const SEVERITY = { critical: "P1", error: "P2", warning: "P3", info: "P4" };
+// Emoji as text symbols that every system font has (a colour emoji font
+// is often missing on servers and in headless browsers).
 const EMOJI = {
-  rotating_light: "🚨", white_check_mark: "✅", information_source: "ℹ️", red_circle: "🔴",
-  warning: "⚠️", large_green_circle: "🟢", hourglass: "⏳", chart_with_downwards_trend: "📉",
+  rotating_light: "⚠", white_check_mark: "✓", information_source: "ℹ", red_circle: "●",
+  warning: "⚠", large_green_circle: "●", hourglass: "⧗", chart_with_downwards_trend: "↘",
 };
 const emoji = (s) => s.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] ?? m);
 
-// mrkdwn renders Slack mrkdwn as nodes: *bold*, _italic_, `code`, <url|text>.
+// mrkdwn renders Slack mrkdwn as nodes: *bold*, _italic_, `code`,
+// <url|text>, and <!date^epoch^format|fallback> in the reader's time zone.
+const dateFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 function mrkdwn(text) {
   const frag = document.createDocumentFragment();
-  const re = /<(https?:\/\/[^|>]+)(?:\|([^>]*))?>|\*([^*\n]+)\*|_([^_\n]+)_|`([^`\n]+)`/g;
+  const re = /<!date\^(\d+)\^[^|>]*(?:\|([^>]*))?>|<(https?:\/\/[^|>]+)(?:\|([^>]*))?>|\*([^*\n]+)\*|_([^_\n]+)_|`([^`\n]+)`/g;
   let last = 0;
   const plain = (s) => frag.append(emoji(s.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&")));
   for (const m of text.matchAll(re)) {
     plain(text.slice(last, m.index));
-    if (m[1]) frag.append(el("a", { href: m[1], rel: "noreferrer" }, m[2] ?? m[1]));
-    else if (m[3]) frag.append(el("strong", {}, emoji(m[3])));
-    else if (m[4]) frag.append(el("em", {}, emoji(m[4])));
-    else frag.append(el("code", {}, m[5]));
+    if (m[1]) {
+      const d = new Date(Number(m[1]) * 1000);
+      frag.append(el("time", { datetime: d.toISOString(), title: m[2] ?? "" }, dateFmt.format(d)));
+    } else if (m[3]) frag.append(el("a", { href: m[3], rel: "noreferrer" }, m[4] ?? m[3]));
+    else if (m[5]) frag.append(el("strong", {}, emoji(m[5])));
+    else if (m[6]) frag.append(el("em", {}, emoji(m[6])));
+    else frag.append(el("code", {}, m[7]));
     last = m.index + m[0].length;
   }
   plain(text.slice(last));
@@ -62,8 +71,8 @@ function renderOpsGenie(og) {
         a.notes.map((n) => el("li", {}, whenEl(n.at), " — ", n.text))));
     }
     return el("tr", { "data-id": a.alias + a.created_at, "data-v": a.updated_at },
-      el("td", {}, el("span", { class: "pill " + a.status }, a.status)),
-      el("td", {}, el("span", { class: "pill " + a.priority }, a.priority)),
+      el("td", {}, el("span", { class: "badge " + (a.status === "open" ? "st-firing" : "st-ok") }, a.status)),
+      el("td", {}, el("span", { class: "prio prio-" + a.priority }, a.priority)),
       msg,
       el("td", { class: "num" }, String(a.count)),
       el("td", { class: "when" }, whenEl(a.created_at), a.closed_at ? el("div", {}, "closed ", whenEl(a.closed_at)) : null));
@@ -79,6 +88,7 @@ function slackMessage(m, reply) {
   const body = el("div", { class: "body" });
   for (const b of m.body ?? []) body.append(el("p", {}, mrkdwn(b)));
   li.append(body);
+  if (m.fields?.length) li.append(el("div", { class: "fields" }, ...m.fields.map((f) => el("p", {}, mrkdwn(f)))));
   for (const c of m.context ?? []) li.append(el("div", { class: "ctx" }, mrkdwn(c)));
   if (m.links?.length) li.append(el("div", { class: "links" }, ...m.links.map((l) => el("a", { href: l.url, rel: "noreferrer" }, l.text))));
   if (m.replies?.length) {
@@ -93,7 +103,7 @@ function renderSlack(sl) {
   $("sl-posts").textContent = sl.posts;
   $("sl-updates").textContent = sl.updates;
   $("sl-replies").textContent = sl.replies;
-  $("sl-channel").textContent = sl.channel;
+  $("sl-channel").textContent = sl.name ? "#" + sl.name : sl.channel;
   swap($("sl-messages"), sl.messages.map((m) => slackMessage(m, false)), el("li", { class: "empty" }, "No messages yet."));
 }
 
@@ -101,10 +111,10 @@ function renderPagerDuty(pd) {
   $("pd-open").textContent = pd.triggered;
   $("pd-resolved").textContent = pd.resolved;
   const rows = pd.incidents.map((i) => el("tr", { "data-id": i.id, "data-v": i.status + i.events },
-    el("td", {}, el("span", { class: "pill " + i.status }, i.status)),
-    el("td", {}, el("span", { class: "pill " + i.severity }, i.severity)),
+    el("td", {}, el("span", { class: "badge " + (PD_STATUS[i.status] ?? "st-pending") }, i.status)),
+    el("td", {}, el("span", { class: "prio prio-" + (SEVERITY[i.severity] ?? "P5") }, i.severity)),
     el("td", {}, i.summary),
-    el("td", {}, el("code", {}, i.dedup_key)),
+    el("td", {}, el("code", { class: "alias" }, i.dedup_key)),
     el("td", { class: "num" }, String(i.events)),
     el("td", { class: "when" }, whenEl(i.created_at), i.resolved_at ? el("div", {}, "resolved ", whenEl(i.resolved_at)) : null)));
   swap($("pd-rows"), rows, el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No incidents yet.")));
@@ -131,10 +141,10 @@ async function refresh() {
     if (v.slack) renderSlack(v.slack);
     if (v.pagerduty) renderPagerDuty(v.pagerduty);
     first = false;
-    live.className = "live ok";
-    $("live-text").textContent = "live · updated " + timeFmt.format(new Date());
+    live.dataset.state = "live";
+    $("live-text").textContent = "Live · " + timeFmt.format(new Date());
   } catch (e) {
-    live.className = "live bad";
+    live.dataset.state = "down";
     $("live-text").textContent = "cannot reach the demo: " + e.message;
   }
 }
