@@ -1,0 +1,439 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/config"
+	fakegenesys "github.com/queuewatch/queuewatch/internal/fake/genesys"
+	fakeslack "github.com/queuewatch/queuewatch/internal/fake/slack"
+	"github.com/queuewatch/queuewatch/internal/notify"
+	"github.com/queuewatch/queuewatch/internal/sim"
+	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/postgres"
+	"github.com/queuewatch/queuewatch/internal/store/postgres/pgtest"
+)
+
+// haChildEnv names the configuration file a re-executed test binary serves
+// as one replica of TestHAFailoverUnderStorm.
+const haChildEnv = "QUEUEWATCH_TEST_HA_CONFIG"
+
+// haQueues is the number of queues the storm breaches at once.
+const haQueues = 12
+
+// haRule pages when fewer than 15 agents are on a queue (the storm leaves
+// at most 13 on each; every queue has at least 17 otherwise) and closes
+// from 16. Observations are the simulation's current figures, with no
+// window to fill. Flap detection is off.
+const haRule = `  - name: sla
+    metric: on_queue_agents
+    below: 15
+    clear: 16
+    priority: P2
+    flap: {window: 0s, transitions: 0}
+    notify: [oncall, cc-slack]
+`
+
+// haChild serves the configuration at path as serve does, with the test
+// changes of crashChild: claims of a dead replica expire after about 3 s
+// (send timeout 2 s plus 1 s) instead of 25 s, and Slack pacing is lifted.
+// It prints its address and each change of role on stdout.
+func haChild(path string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	svc, err := Start(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	for i := range svc.dests.list {
+		if svc.dests.list[i].Type == "slack" {
+			svc.dests.list[i].KeyRate, svc.dests.list[i].KeyBurst = 100, 100
+		}
+	}
+	svc.dispatcher = notify.NewDispatcher(svc.store, svc.dests.list, notify.Options{
+		Logger: log, Observer: svc.metrics, Workers: 2, LeaseMargin: time.Second, Tick: 200 * time.Millisecond,
+	})
+	fmt.Printf("listening %s\n", svc.Addr())
+	if err := svc.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+// replica is one child process of the HA test.
+type replica struct {
+	name string
+	cmd  *exec.Cmd
+	addr string
+	done chan error
+}
+
+func startReplica(t *testing.T, name, cfgPath string, stderr io.Writer) *replica {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), haChildEnv+"="+cfgPath)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if err != nil || !ok {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("replica %s said %q (%v)", name, line, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	r := &replica{name: name, cmd: cmd, addr: addr, done: make(chan error, 1)}
+	go func() { r.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-r.done
+		r.done <- nil
+	})
+	return r
+}
+
+// role asks the replica's /readyz for its role; "" when it does not answer.
+func (r *replica) role() string {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + r.addr + "/readyz")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Role   string `json:"role"`
+		Status string `json:"status"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || body.Status != "ready" {
+		return ""
+	}
+	return body.Role
+}
+
+// leaderOf returns the replica that says it leads, or nil.
+func leaderOf(rs []*replica) *replica {
+	for _, r := range rs {
+		if r.role() == "leader" {
+			return r
+		}
+	}
+	return nil
+}
+
+// TestHAFailoverUnderStorm runs three replicas on one PostgreSQL database,
+// polling the fake Genesys Cloud while every one of twelve queues breaches
+// at once. The leader is SIGKILLed while the storm's pages are being
+// delivered; another replica must lead within 20 s, and once the queues
+// recover every breach must have exactly one OpsGenie alert, created and
+// closed, and one Slack message with its resolve reply, with nothing owed
+// or dead in the outbox. A create sent twice is allowed only when the
+// killed leader sent the first copy and died before recording it (delivery
+// is at least once; OpsGenie folds the repeat into the alert by alias).
+func TestHAFailoverUnderStorm(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	h := newHarness(t)
+	h.slack.SetRateLimits(fakeslack.Rate{}, fakeslack.Rate{})
+
+	// The storm: from 2 min of simulated time, 95 % of every queue's
+	// agents log off for 30 min.
+	scenario := sim.DemoScenario(time.Now().UTC(), haQueues)
+	scenario.Incidents = []sim.Incident{{Kind: sim.AgentsLogOff, Start: 2 * time.Minute, Duration: 30 * time.Minute, Factor: 0.95}}
+	gen := fakegenesys.New(fakegenesys.Options{Sim: sim.New(scenario), ClientID: "qw-client", ClientSecret: "qw-secret",
+		HeartbeatInterval: time.Second})
+	genURL := gen.Start(t)
+	var keys []string
+	for _, q := range scenario.Queues {
+		keys = append(keys, alert.Key(q.ID, "sla", ""))
+	}
+
+	top := fmt.Sprintf(`leader_lease: 3s
+genesys:
+  api_url: %s
+  login_url: %s
+  client_id: qw-client
+  client_secret: qw-secret
+  poll_interval: 1s
+  stream: false
+`, genURL, genURL)
+	text := h.configYAML(haRule, e2eOpts{dests: []string{"oncall", "cc-slack"},
+		extra: map[string]string{"*": fastRetry + "\ntimeout: 2s"}, top: top})
+	text = strings.Replace(text, "store: sqlite:"+h.db, "store: "+dsn, 1)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "queuewatch.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := os.Create(filepath.Join(dir, "replicas.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(stderr.Name())
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("the replicas' warnings and errors (last 6 kB):\n%s", b)
+		}
+	})
+	var rs []*replica
+	for i := range 3 {
+		rs = append(rs, startReplica(t, fmt.Sprintf("r%d", i), cfgPath, stderr))
+	}
+	var lead *replica
+	waitEvery(t, 20*time.Second, 50*time.Millisecond, "a leader", func() bool { lead = leaderOf(rs); return lead != nil }, nil)
+	for _, r := range rs {
+		if r != lead && r.role() != "follower" {
+			t.Fatalf("replica %s is %q while %s leads", r.name, r.role(), lead.name)
+		}
+	}
+
+	// Into the storm: the simulation jumps 10 min ahead (8 min into the
+	// incident) and holds there while the leader pages.
+	gen.Advance(10 * time.Minute)
+	opened := func() int {
+		n := 0
+		for _, a := range h.og.Alerts() {
+			if slices.Contains(keys, a.Alias) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, 30*time.Second, "the first pages of the storm", func() bool { return opened() >= haQueues/4 }, nil)
+
+	// Kill the leader mid-storm.
+	killedAt := time.Now()
+	if err := lead.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-lead.done
+	lead.done <- nil
+	t.Logf("killed leader %s with %d of %d queues paged", lead.name, opened(), haQueues)
+	var survivors []*replica
+	for _, r := range rs {
+		if r != lead {
+			survivors = append(survivors, r)
+		}
+	}
+	var next *replica
+	waitEvery(t, 25*time.Second, 20*time.Millisecond, "a new leader", func() bool { next = leaderOf(survivors); return next != nil }, nil)
+	failover := time.Since(killedAt)
+	t.Logf("replica %s leads %v after the kill", next.name, failover.Round(time.Millisecond))
+	if failover > 20*time.Second {
+		t.Errorf("failover took %v, want at most 20s", failover)
+	}
+
+	// Every queue pages, then the storm ends and every queue recovers.
+	waitFor(t, 60*time.Second, "every queue to page", func() bool { return opened() == haQueues },
+		func() string { return fmt.Sprintf("%d of %d paged", opened(), haQueues) })
+	gen.Advance(40 * time.Minute)
+	watch, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	settled := func() bool {
+		for _, a := range h.og.Alerts() {
+			if slices.Contains(keys, a.Alias) && a.Open() {
+				return false
+			}
+		}
+		counts, err := watch.PendingCounts(context.Background())
+		if err != nil {
+			return false
+		}
+		for _, n := range counts {
+			if n > 0 {
+				return false
+			}
+		}
+		ds, err := watch.ListDeliveries(context.Background(), store.DeliveryFilter{Status: store.StatusSent, Limit: 1000})
+		return err == nil && len(ds) == 4*haQueues
+	}
+	waitEvery(t, 90*time.Second, 100*time.Millisecond, "every page to close", settled, func() string {
+		counts, _ := watch.PendingCounts(context.Background())
+		return fmt.Sprintf("owed: %v; OpsGenie: %d alerts", counts, len(h.og.Alerts()))
+	})
+	for _, r := range survivors {
+		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-r.done; err != nil {
+			t.Errorf("replica %s did not stop cleanly: %v", r.name, err)
+		}
+		r.done <- nil
+	}
+	checkHA(t, h, dsn, keys, killedAt)
+}
+
+// checkHA compares the fakes and the store after the HA test.
+func checkHA(t *testing.T, h *harness, dsn string, keys []string, killedAt time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	ops := byAlias(ogOps(h.og.Requests()))
+	alerts := map[string]int{}
+	for _, a := range h.og.Alerts() {
+		alerts[a.Alias]++
+		if a.Open() {
+			t.Errorf("OpsGenie alert %s is still open", a.Alias)
+		}
+	}
+	for _, key := range keys {
+		eps, err := st.Episodes(ctx, key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(eps) != 1 || eps[0].Open() {
+			t.Errorf("%s: the store has %d episodes (%+v), want one, closed", key, len(eps), eps)
+		}
+		if alerts[key] != 1 {
+			t.Errorf("%s: OpsGenie has %d alerts, want 1", key, alerts[key])
+		}
+		var creates, closes []ogOp
+		for _, o := range accepted(ops[key]) {
+			switch o.Op {
+			case "create":
+				creates = append(creates, o)
+			case "close":
+				closes = append(closes, o)
+			}
+		}
+		if len(closes) != 1 {
+			t.Errorf("%s: OpsGenie accepted %d closes, want 1", key, len(closes))
+		}
+		switch {
+		case len(creates) == 1:
+		case len(creates) == 2 && creates[0].At.Before(killedAt) && !creates[1].At.Before(killedAt):
+			t.Logf("%s: the killed leader's create was sent again by the new leader (at least once)", key)
+		default:
+			t.Errorf("%s: OpsGenie accepted %d creates, want 1 (or a repeat of the killed leader's)", key, len(creates))
+		}
+	}
+	checkHASlack(t, st, keys, h.slack.Messages(fakeslack.DefaultChannel), killedAt)
+	dead, err := st.ListDeliveries(ctx, store.DeliveryFilter{Status: store.StatusDead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dead {
+		t.Errorf("dead letter %d %s %s: %s", d.ID, d.Destination, d.Action, d.LastError)
+	}
+	counts, err := st.PendingCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dest, n := range counts {
+		if n != 0 {
+			t.Errorf("%s still owes %d deliveries", dest, n)
+		}
+	}
+	sent, err := st.ListDeliveries(ctx, store.DeliveryFilter{Status: store.StatusSent, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * 2 * len(keys); len(sent) != want {
+		t.Errorf("%d deliveries sent, want %d (a create and a resolve per breach and destination)", len(sent), want)
+	}
+}
+
+// checkHASlack checks that every breach is in exactly one Slack message:
+// its own, resolved with one thread reply, or a storm summary shared with
+// other breaches of the same batch (edited as they resolve). Every message
+// must be one the store refers to; a message the killed leader posted just
+// before it died, whose ts it never stored, is the known defect the crash
+// test reports.
+func checkHASlack(t *testing.T, st *postgres.Store, keys []string, msgs []fakeslack.Message, killedAt time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	byTS := map[string]fakeslack.Message{}
+	for _, m := range msgs {
+		byTS[m.TS] = m
+	}
+	referenced := map[string]int{}
+	for _, key := range keys {
+		eps, err := st.Episodes(ctx, key, 0)
+		if err != nil || len(eps) == 0 {
+			continue // reported by the caller
+		}
+		ref, err := st.GetRef(ctx, "cc-slack", eps[0].ID)
+		if err != nil {
+			t.Errorf("%s: no stored Slack message: %v", key, err)
+			continue
+		}
+		var r struct {
+			Channel, TS string
+			Storm       bool
+		}
+		if v := ref.Value; strings.HasPrefix(v, "{") {
+			if err := json.Unmarshal([]byte(v), &r); err != nil {
+				t.Fatalf("%s: Slack ref %q: %v", key, v, err)
+			}
+		} else {
+			r.Channel, r.TS, _ = strings.Cut(v, "/")
+		}
+		m, ok := byTS[r.TS]
+		switch {
+		case !ok:
+			t.Errorf("%s: the stored Slack message %s is not in the channel", key, r.TS)
+		case r.Storm && m.Edits == 0:
+			t.Errorf("%s: storm summary %s was never updated", key, r.TS)
+		case !r.Storm && len(m.Replies) != 1:
+			t.Errorf("%s: Slack message %s has %d thread replies, want 1 (the resolve)", key, r.TS, len(m.Replies))
+		}
+		referenced[r.TS]++
+		if !r.Storm && referenced[r.TS] > 1 {
+			t.Errorf("%s: shares Slack message %s without a storm", key, r.TS)
+		}
+	}
+	orphans := 0
+	for _, m := range msgs {
+		if referenced[m.TS] > 0 {
+			continue
+		}
+		if m.Posted.Before(killedAt) {
+			orphans++
+			continue
+		}
+		t.Errorf("Slack message %s is about no stored breach (sent twice?): %q", m.TS, m.Text)
+	}
+	t.Logf("Slack: %d messages for %d breaches", len(msgs)-orphans, len(keys))
+	if orphans > 0 {
+		knownBug(t, "slack-repeat-after-crash", "%d Slack messages posted by the killed leader were posted again", orphans)
+	}
+}
