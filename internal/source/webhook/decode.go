@@ -81,8 +81,17 @@ func (d *decoder) decode(body []byte) ([]event, error) {
 	return events, nil
 }
 
-// one decodes one event, detecting its envelope from its keys.
+// one decodes one event, detecting its envelope from its keys: a plain
+// tutorial event on the fast path, anything else with oneGeneral.
 func (d *decoder) one(raw []byte) (event, error) {
+	if ev, ok := d.fastTutorial(raw); ok {
+		return ev, nil
+	}
+	return d.oneGeneral(raw)
+}
+
+// oneGeneral decodes one event of any envelope.
+func (d *decoder) oneGeneral(raw []byte) (event, error) {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		var te *json.UnmarshalTypeError

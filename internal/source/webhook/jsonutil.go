@@ -103,8 +103,8 @@ func asString(raw json.RawMessage, field string) (string, error) {
 	}
 	switch jsonKind(raw) {
 	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := unquote(raw)
+		if err != nil {
 			return "", fmt.Errorf("field %s: %s", field, jsonReason(err, ""))
 		}
 		return s, nil
@@ -115,18 +115,36 @@ func asString(raw json.RawMessage, field string) (string, error) {
 	}
 }
 
+// unquote decodes a raw JSON string; a plain one (no escapes) without
+// encoding/json's reflection.
+func unquote(raw json.RawMessage) (string, error) {
+	if s, ok := plainString(bytes.TrimSpace(raw)); ok {
+		return s, nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
 // asNumber reads a number, or a string holding one (Architect data actions
 // send strings), and rejects NaN and infinities.
 func asNumber(raw json.RawMessage, field string) (float64, error) {
 	var v float64
 	switch jsonKind(raw) {
 	case "number":
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return 0, fmt.Errorf("field %s: %s", field, jsonReason(err, ""))
+		// raw is a number of valid JSON, which ParseFloat reads as
+		// encoding/json would; on a range error encoding/json names it.
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+		if err != nil {
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return 0, fmt.Errorf("field %s: %s", field, jsonReason(err, ""))
+			}
+			f = v
 		}
+		v = f
 	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := unquote(raw)
+		if err != nil {
 			return 0, fmt.Errorf("field %s: %s", field, jsonReason(err, ""))
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -151,8 +169,8 @@ func asTime(raw json.RawMessage, field string) (time.Time, error) {
 	}
 	switch jsonKind(raw) {
 	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := unquote(raw)
+		if err != nil {
 			return time.Time{}, fmt.Errorf("field %s: %s", field, jsonReason(err, ""))
 		}
 		t, err := parseTime(s)

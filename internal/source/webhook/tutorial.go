@@ -135,12 +135,22 @@ func normMedia(m string) string {
 	return m
 }
 
-// tutorial decodes the tutorial envelope.
+// tutorial decodes the tutorial envelope from its top-level fields.
 func (d *decoder) tutorial(keys map[string]json.RawMessage) (event, error) {
+	return d.tutorialFrom(tutorialRaw{eventID: keys["event_id"], id: keys["id"], timestamp: keys["timestamp"],
+		time: keys["time"], eventType: keys["event_type"], data: keys["data"]})
+}
+
+// tutorialFrom decodes the tutorial envelope from the raw values of its
+// fields.
+func (d *decoder) tutorialFrom(f tutorialRaw) (event, error) {
 	ev := event{kind: kindTutorial}
 	var err error
-	for _, f := range []string{"event_id", "id"} {
-		if ev.id, err = asString(keys[f], f); err != nil {
+	for _, fld := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"event_id", f.eventID}, {"id", f.id}} {
+		if ev.id, err = asString(fld.raw, fld.name); err != nil {
 			return event{}, err
 		}
 		if ev.id != "" {
@@ -148,15 +158,18 @@ func (d *decoder) tutorial(keys map[string]json.RawMessage) (event, error) {
 			break
 		}
 	}
-	for _, f := range []string{"timestamp", "time"} {
-		if ev.at, err = asTime(keys[f], f); err != nil {
+	for _, fld := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"timestamp", f.timestamp}, {"time", f.time}} {
+		if ev.at, err = asTime(fld.raw, fld.name); err != nil {
 			return event{}, err
 		}
 		if !ev.at.IsZero() {
 			break
 		}
 	}
-	typ, err := asString(keys["event_type"], "event_type")
+	typ, err := asString(f.eventType, "event_type")
 	if err != nil {
 		return event{}, err
 	}
@@ -164,20 +177,16 @@ func (d *decoder) tutorial(keys map[string]json.RawMessage) (event, error) {
 		ev.ignored = fmt.Sprintf("event_type %s is not %s", quote(typ), TutorialEventType)
 		return ev, nil
 	}
-	raw := keys["data"]
+	raw := f.data
 	if isNull(raw) {
 		return event{}, errors.New("missing field data")
 	}
-	var data struct {
-		QueueID   json.RawMessage `json:"queue_id"`
-		QueueName json.RawMessage `json:"queue_name"`
-		MediaType json.RawMessage `json:"media_type"`
-		Metric    json.RawMessage `json:"metric"`
-		Value     json.RawMessage `json:"value"`
-		Unit      json.RawMessage `json:"unit"`
-	}
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return event{}, fmt.Errorf("field data: expected an object, got %s", jsonKind(raw))
+	data := f.fields
+	if data == nil {
+		data = &tutorialData{}
+		if err := json.Unmarshal(raw, data); err != nil {
+			return event{}, fmt.Errorf("field data: expected an object, got %s", jsonKind(raw))
+		}
 	}
 	s := metric.Sample{At: d.sampleTime(ev.at), Source: metric.SourceWebhook}
 	if s.QueueID, err = asString(data.QueueID, "data.queue_id"); err != nil {
