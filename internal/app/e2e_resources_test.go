@@ -8,9 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,26 +18,6 @@ import (
 
 // These tests hold the service to bounded resources over real sockets: an
 // endless stream of made-up queue ids, and slow or idle clients.
-
-// metricValue reads one sample from the service's /metrics, -1 when absent.
-func metricValue(tb testing.TB, addr, name string) float64 {
-	tb.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
-	if m == nil {
-		return -1
-	}
-	v, err := strconv.ParseFloat(string(m[1]), 64)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
-}
 
 // TestE2EWebhookUnknownQueueFloodIsBounded: once the webhook tracks its
 // limit of distinct queue ids, samples of further queues are answered 200
@@ -106,13 +84,13 @@ func TestE2EWebhookUnknownQueueFloodIsBounded(t *testing.T) {
 		t.Errorf("the heap grew by %d KiB over %d refused queues", grew>>10, flood)
 	}
 	addr := h.svc.Addr()
-	if got := metricValue(t, addr, "queuewatch_webhook_queues"); got != webhook.DefaultMaxQueues {
+	if got := scrape(t, addr, "queuewatch_webhook_queues"); got != webhook.DefaultMaxQueues {
 		t.Errorf("queuewatch_webhook_queues = %v, want %d", got, webhook.DefaultMaxQueues)
 	}
-	if got := metricValue(t, addr, "queuewatch_webhook_dropped_samples_total"); got != flood {
+	if got := scrape(t, addr, "queuewatch_webhook_dropped_samples_total"); got != flood {
 		t.Errorf("queuewatch_webhook_dropped_samples_total = %v, want %d", got, flood)
 	}
-	if got := metricValue(t, addr, `queuewatch_webhook_requests_total{result="ignored"}`); got != flood/batch {
+	if got := scrape(t, addr, `queuewatch_webhook_requests_total{result="ignored"}`); got != flood/batch {
 		t.Errorf(`queuewatch_webhook_requests_total{result="ignored"} = %v, want %d`, got, flood/batch)
 	}
 	// A known queue still gets through.
