@@ -97,7 +97,10 @@ destinations:
 	})
 	addr := svc.Addr()
 	pollSamples := func() float64 { return scrape(t, addr, `queuewatch_samples_received_total{source="poll"}`) }
-	state := func() string { _, b := readyz(t, addr); return fmt.Sprintf("readyz %+v\nlogs:\n%s", b, h.logs.String()) }
+	state := func() string {
+		_, b := readyz(t, addr)
+		return fmt.Sprintf("readyz %+v\nlogs:\n%s", b, h.logs.String())
+	}
 
 	waitFor(t, 30*time.Second, "Genesys to be polled and streamed", func() bool {
 		code, b := readyz(t, addr)
