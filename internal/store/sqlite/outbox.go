@@ -58,8 +58,9 @@ func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
 // sqlClaim claims due rows in one statement, so that two claimers can never
 // take the same row. A row is due when pending and not before its next
 // attempt, or in flight with an expired lease, and no older row of its
-// destination and key is still owed (pending or in flight).
-const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+// destination and key is still owed (pending or in flight). sqlClaimAny
+// claims across all destinations.
+const sqlClaimAny = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
 	WHERE id IN (
 		SELECT o.id FROM outbox o INDEXED BY outbox_open
 		WHERE o.status IN ('pending', 'inflight')
@@ -74,13 +75,48 @@ const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_
 		LIMIT ?5)
 	RETURNING ` + deliveryCols
 
+// sqlClaim claims like sqlClaimAny, for one destination. Pending rows
+// are read oldest first from outbox_due and the search stops at the limit,
+// and rows in flight are read by lease from outbox_leased, so a claim costs
+// about what it returns, not the size of the backlog (in flight rows waiting
+// for a confirmation, or thousands pending during a storm).
+const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+	WHERE id IN (
+		SELECT id FROM (
+			SELECT id FROM (
+				SELECT o.id FROM outbox o INDEXED BY outbox_due
+				WHERE o.status = 'pending' AND o.destination = ?4 AND o.next_attempt_at <= ?3
+					AND NOT EXISTS (
+						SELECT 1 FROM outbox p INDEXED BY outbox_open
+						WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+							AND p.status IN ('pending', 'inflight'))
+				ORDER BY o.id
+				LIMIT ?5)
+			UNION ALL
+			SELECT id FROM (
+				SELECT o.id FROM outbox o INDEXED BY outbox_leased
+				WHERE o.status = 'inflight' AND o.destination = ?4 AND o.lease_until <= ?3
+					AND NOT EXISTS (
+						SELECT 1 FROM outbox p INDEXED BY outbox_open
+						WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+							AND p.status IN ('pending', 'inflight'))
+				ORDER BY o.id
+				LIMIT ?5))
+		ORDER BY id
+		LIMIT ?5)
+	RETURNING ` + deliveryCols
+
 // ClaimDeliveries implements store.Store; Limit ≤ 0 means store.DefaultLimit.
 func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
 	now := ns(req.Now)
-	rows, err := s.w.QueryContext(ctx, sqlClaim, req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination,
+	query := sqlClaim
+	if req.Destination == "" {
+		query = sqlClaimAny
+	}
+	rows, err := s.w.QueryContext(ctx, query, req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination,
 		limitArg(req.Limit, store.DefaultLimit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
