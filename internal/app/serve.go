@@ -193,6 +193,7 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	s.srv.RegisterOnShutdown(s.web.CloseStreams) // event streams never go idle on their own
 	s.ready.Store(true)
 	log.Info("queuewatch started", "version", Version(), "listen", ln.Addr().String(), "store", redactDSN(cfg.Store),
 		"rules", len(rules), "destinations", len(cfg.Destinations), "resumed_series", len(states))

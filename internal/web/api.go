@@ -359,6 +359,17 @@ func (s *Server) serveAlertHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "reading the store: "+err.Error())
 		return
 	}
+	// The store's copy of an open episode is as of its last transition; the
+	// engine knows its worst value since.
+	if len(eps) > 0 && eps[0].Open() {
+		if series, _, err := s.snapshot(ctx); err == nil {
+			for _, sv := range series {
+				if sv.Key == key && sv.Episode != nil && sv.Episode.ID == eps[0].ID {
+					eps[0].Worst, eps[0].WorstAt, eps[0].Priority = sv.Episode.Worst, sv.Episode.WorstAt, sv.Episode.Priority
+				}
+			}
+		}
+	}
 	out := make([]episodeJSON, 0, len(eps))
 	for _, ep := range eps {
 		ds, err := s.opts.Store.ListDeliveries(ctx, store.DeliveryFilter{Key: key, EpisodeID: ep.ID, Limit: 500})

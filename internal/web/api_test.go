@@ -173,6 +173,16 @@ func TestAlertHistory(t *testing.T) {
 	if len(h.Episodes) != 2 || h.Episodes[0].Worst != 60 || h.Episodes[1].Worst != 70 {
 		t.Fatalf("episodes = %+v, want two, newest (worst 60) first", h.Episodes)
 	}
+	// A worse value without a transition: the open episode's worst comes
+	// from the engine, not the store's copy as of the last transition.
+	e.observe(supportID, "Support", t0, map[metric.Name]float64{metric.ServiceLevel: 70})
+	e.observe(supportID, "Support", t0.Add(time.Minute), map[metric.Name]float64{metric.ServiceLevel: 55})
+	var again struct {
+		Episodes []episodeJSON `json:"episodes"`
+	}
+	if e.do("GET", "/api/v1/alerts/"+supportID+"_sla_breach/history", "", "", &again); len(again.Episodes) != 1 || again.Episodes[0].Worst != 55 {
+		t.Errorf("open episode after a worse value = %+v, want worst 55", again.Episodes)
+	}
 	for _, ep := range h.Episodes {
 		if len(ep.Deliveries) != 4 { // create and resolve to two destinations
 			t.Errorf("episode %s has %d deliveries, want 4", ep.ID, len(ep.Deliveries))

@@ -159,6 +159,8 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		case ev, ok := <-ch:
 			if !ok {
 				return // too slow; the client reconnects and resumes

@@ -88,3 +88,20 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 		t.Errorf("slow subscriber got %d events before being cut off, want %d", n, subBuffer)
 	}
 }
+
+func TestCloseStreamsEndsOpenStreams(t *testing.T) {
+	e := newEnv(t, nil)
+	s := e.openEvents("", "")
+	e.srv.CloseStreams()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-s.ch:
+			if !ok {
+				return // ended
+			}
+		case <-deadline:
+			t.Fatal("the event stream is still open after CloseStreams")
+		}
+	}
+}

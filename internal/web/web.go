@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
@@ -116,6 +117,9 @@ type Server struct {
 	index  *template.Template
 	static http.Handler
 	routes []string
+	// closing ends every event stream; see CloseStreams.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // ChartWindow is how much history the charts show; ChartStep their resolution.
@@ -134,7 +138,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("web: nav link %q: needs a title and a path starting with /", l.Title)
 		}
 	}
-	s := &Server{opts: opts, hub: opts.Hub, log: opts.Logger, now: opts.Now}
+	s := &Server{opts: opts, hub: opts.Hub, log: opts.Logger, now: opts.Now, closing: make(chan struct{})}
 	if s.hub == nil {
 		s.hub = NewHub()
 	}
@@ -163,6 +167,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.static = http.StripPrefix("/assets/", http.FileServerFS(sub))
 	return s, nil
+}
+
+// CloseStreams ends every open event stream, now and later, so that an
+// HTTP server's graceful shutdown does not wait for them: register it with
+// http.Server.RegisterOnShutdown. Browsers reconnect to another replica or
+// after the restart.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // Hub returns the server's event hub.

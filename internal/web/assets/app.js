@@ -131,9 +131,17 @@ function sparkline(points, thr) {
   return svg;
 }
 
+// chartWidth is the drawing width of one chart of the queue page's grid (as
+// laid out by .charts), so that text is drawn at its real size.
+function chartWidth() {
+  const avail = main.clientWidth - 40, gap = 14, min = 320;
+  const cols = Math.max(1, Math.floor((avail + gap) / (min + gap)));
+  return Math.max(260, Math.floor((avail - gap * (cols - 1)) / cols) - 34);
+}
+
 function bigChart(name, points, lines) {
-  const W = 600, H = 160, L = 44, R = 8, T = 8, B = 20;
-  const svg = h("svg:svg", { class: "big", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": chartLabel(name, points, lines), preserveAspectRatio: "none" });
+  const W = chartWidth(), H = 170, L = 48, R = 8, T = 10, B = 20;
+  const svg = h("svg:svg", { class: "big", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": chartLabel(name, points, lines) });
   const ys = points.map((p) => p[1]);
   for (const l of lines) ys.push(l.v);
   if (!ys.length) {
@@ -249,14 +257,14 @@ function alertsPanel() {
   const rows = ui.alerts.map((a) => h("tr", { class: "row-" + a.state, "data-alert": a.key },
     h("td", { "data-label": "Priority" }, a.priority ? h("span", { class: "prio prio-" + a.priority }, a.priority) : "–"),
     h("td", { class: "qname" }, h("a", { href: "#/queue/" + encodeURIComponent(a.queue_id) }, a.queue_name || a.queue_id), h("span", { class: "sub" }, a.rule + (a.media_type ? " · " + a.media_type : ""))),
-    h("td", {}, badge(a.state), a.silenced_by.length || a.held ? h("span", {}, " ", badge("silenced", a.held && !a.silenced_by.length ? "held" : "silenced")) : null),
-    h("td", { class: "num", title: when(a.since) }, ago(a.since)),
-    h("td", { class: "num" }, fmt(a.metric, a.worst), h("span", { class: "sub muted" }, " now " + fmt(a.metric, a.last_value))),
-    h("td", {}, deliveredChips(a)),
+    h("td", { "data-label": "State" }, badge(a.state), a.silenced_by.length || a.held ? h("span", {}, " ", badge("silenced", a.held && !a.silenced_by.length ? "held" : "silenced")) : null),
+    h("td", { class: "num", title: when(a.since), "data-label": "Since" }, ago(a.since)),
+    h("td", { class: "num", "data-label": "Worst" }, fmt(a.metric, a.worst), h("span", { class: "sub muted" }, " now " + fmt(a.metric, a.last_value))),
+    h("td", { "data-label": "Delivered to" }, deliveredChips(a)),
   ));
   return h("section", { class: "panel", "aria-labelledby": "alerts-h" },
     h("div", { class: "panel-head" }, h("h2", { id: "alerts-h" }, "Open alerts", h("span", { class: "count", id: "alert-count" }, ui.alerts.length))),
-    ui.alerts.length ? h("div", { class: "table-wrap" }, h("table", { id: "alerts" },
+    ui.alerts.length ? h("div", { class: "table-wrap" }, h("table", { id: "alerts", class: "cards" },
       h("thead", {}, h("tr", {}, ...["Priority", "Queue / rule", "State", "Since", "Worst", "Delivered to"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows))) : h("p", { class: "empty", id: "no-alerts" }, "No open alerts. Every queue is within its rules."));
 }
@@ -474,6 +482,7 @@ async function refresh() {
       else if (r.page === "deliveries") await renderDeliveries();
       else if (r.page === "silences") { if (!document.activeElement || !document.activeElement.closest("#silence-form")) await renderSilences(); }
       else { await loadBoard(); renderBoard(); }
+      api("/api/v1/health").then((hs) => { ui.health = hs; renderHealth(); }).catch(() => {});
       main.dataset.loaded = String(Date.now());
     } catch (e) {
       toast("Could not load: " + e.message, true);
