@@ -37,8 +37,10 @@ var demoConfig []byte
 const DefaultDemoListen = "127.0.0.1:8080"
 
 // demoLead is how far behind the wall clock simulated time starts at
-// least: it runs --speed times faster until it catches up.
-const demoLead = time.Hour
+// least: it runs --speed times faster until it catches up. The scripted
+// incidents play out within it; a short lead keeps the times the
+// dashboard shows close to the real clock.
+const demoLead = 20 * time.Minute
 
 // demoStep is how often (in real time) the simulation is moved to the
 // simulated clock's time.
@@ -55,7 +57,7 @@ type DemoOptions struct {
 	// it is taken, a free port on the same host is used and the banner
 	// says so.
 	Listen string
-	// Start is the simulated start time; default an hour (or Duration, if
+	// Start is the simulated start time; default demoLead (or Duration, if
 	// longer) before now, so that simulated time never passes the wall
 	// clock while the demo runs fast.
 	Start time.Time

@@ -134,6 +134,7 @@ outer:
 // close an OpsGenie alert and post and edit a Slack message, as read from
 // the inbox view over HTTP; and the contract's metrics must move.
 func TestDemoDeliversToTheFakeInboxes(t *testing.T) {
+	began := time.Now()
 	d := startDemo(t, DemoOptions{Queues: 8, Speed: 60, Seed: 1, WebhookSecret: e2eSecret})
 	before := d.metricsText(t)
 
@@ -153,6 +154,8 @@ func TestDemoDeliversToTheFakeInboxes(t *testing.T) {
 		b, _ := json.MarshalIndent(last, "", "  ")
 		return fmt.Sprintf("inboxes: %s\ndemo output:\n%s", b, d.out)
 	})
+
+	t.Logf("OpsGenie create and close, Slack post and edit after %s of wall time at 60×", time.Since(began).Round(100*time.Millisecond))
 
 	// What the inboxes hold is what the notifiers sent: a closed alert
 	// with a close note, and a Slack message edited in place.
