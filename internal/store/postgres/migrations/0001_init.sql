@@ -63,6 +63,9 @@ CREATE TABLE outbox (
 -- Rows still owed, usually few: the claim scan, the per-key order check,
 -- PendingCounts and NextDue read this index.
 CREATE INDEX outbox_open ON outbox (destination, key, id) WHERE status IN ('pending', 'inflight');
+-- The same rows in id order: a claim walks them oldest first without
+-- passing the (many) rows already sent.
+CREATE INDEX outbox_open_id ON outbox (id) WHERE status IN ('pending', 'inflight');
 CREATE INDEX outbox_dead ON outbox (id) WHERE status = 'dead';
 CREATE INDEX outbox_transition ON outbox (transition_id);
 
