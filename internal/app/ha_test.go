@@ -67,11 +67,7 @@ func haChild(path string) int {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		return 1
 	}
-	for i := range svc.dests.list {
-		if svc.dests.list[i].Type == "slack" {
-			svc.dests.list[i].KeyRate, svc.dests.list[i].KeyBurst = 100, 100
-		}
-	}
+	liftSlackPacing(svc.dests.list)
 	svc.dispatcher = notify.NewDispatcher(svc.store, svc.dests.list, notify.Options{
 		Logger: log, Observer: svc.metrics, Workers: 2, LeaseMargin: time.Second, Tick: 200 * time.Millisecond,
 	})

@@ -3,8 +3,8 @@ package notify
 import "github.com/queuewatch/queuewatch/internal/config"
 
 // FromConfig returns the dispatcher's view of a configured destination sent
-// through n: its name, type, timeout, rate limit and retry timings. Per-key
-// limits (KeyRate, KeyBurst) and MaxAttempts keep their defaults.
+// through n: its name, type, timeout, rate limit and retry timings.
+// MaxAttempts keeps its default.
 func FromConfig(c config.Destination, n Notifier) Destination {
 	return Destination{
 		Name:     c.Name,

@@ -11,20 +11,6 @@ import (
 
 // deliver sends one claimed delivery on worker w and records the outcome.
 func (r *destRun) deliver(ctx context.Context, dl store.Delivery, w *worker) {
-	if r.keyLim != nil {
-		key, err := protect(func() (string, error) { return r.keyed.RateKey(dl), nil })
-		if err == nil {
-			err = r.keyLim.Wait(ctx, key)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				r.release(ctx, dl)
-			} else {
-				r.record(ctx, dl, r.d.clock.Now(), Receipt{}, err)
-			}
-			return
-		}
-	}
 	prev, err := r.ref(ctx, dl)
 	if err != nil {
 		r.record(ctx, dl, r.d.clock.Now(), Receipt{}, &Error{Reason: "store", Retryable: true, Err: err})
@@ -229,16 +215,6 @@ func (r *destRun) putRef(ctx context.Context, dl store.Delivery, value string, n
 	defer cancel()
 	return r.d.st.PutRef(qctx, store.Ref{
 		Destination: r.dest.Name, EpisodeID: dl.EpisodeID, Key: dl.Key, Value: value, UpdatedAt: now,
-	})
-}
-
-// release gives back a claimed delivery that was not sent because the
-// dispatcher is stopping, so that the next process need not wait for the
-// lease to run out.
-func (r *destRun) release(ctx context.Context, dl store.Delivery) {
-	now := r.d.clock.Now()
-	r.finish(ctx, dl, store.Outcome{
-		Status: store.StatusPending, At: now, NextAttemptAt: now, Error: "not sent: the dispatcher stopped",
 	})
 }
 

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -20,16 +19,14 @@ var abandonGrace = 2 * time.Second
 
 // destRun is the state of one destination while the dispatcher runs.
 type destRun struct {
-	d      *Dispatcher
-	dest   Destination
-	batch  BatchNotifier // set when the notifier can take batches
-	async  Confirming    // set when the notifier confirms sends later
-	keyed  Keyed         // set when the notifier limits per key
-	lim    *Limiter
-	keyLim *KeyedLimiter
-	lease  time.Duration
-	log    *slog.Logger
-	wake   chan struct{} // Wake and finished sends; buffered 1
+	d     *Dispatcher
+	dest  Destination
+	batch BatchNotifier // set when the notifier can take batches
+	async Confirming    // set when the notifier confirms sends later
+	lim   *Limiter
+	lease time.Duration
+	log   *slog.Logger
+	wake  chan struct{} // Wake and finished sends; buffered 1
 
 	mu       sync.Mutex
 	inflight map[int64]bool // deliveries being worked on here
@@ -47,12 +44,6 @@ func newDestRun(d *Dispatcher, dest Destination) *destRun {
 	if dest.Timeout <= 0 {
 		dest.Timeout = DefaultTimeout
 	}
-	if dest.KeyRate <= 0 {
-		dest.KeyRate = DefaultKeyRate
-	}
-	if dest.KeyBurst <= 0 {
-		dest.KeyBurst = DefaultKeyBurst
-	}
 	r := &destRun{
 		d: d, dest: dest,
 		lim:      NewLimiter(dest.Rate, dest.Burst, d.clock),
@@ -61,22 +52,15 @@ func newDestRun(d *Dispatcher, dest Destination) *destRun {
 		inflight: map[int64]bool{},
 	}
 	r.batch, _ = dest.Notifier.(BatchNotifier)
-	r.keyed, _ = dest.Notifier.(Keyed)
 	if r.batch == nil {
 		r.async, _ = dest.Notifier.(Confirming)
 	}
-	// The lease must outlast everything done under the claim: the per-key
-	// rate-limit wait (at worst every worker queued on one key), the send
-	// and its grace, its confirmation and its grace (Confirming notifiers),
-	// and the store writes (the margin).
+	// The lease must outlast everything done under the claim: the send and
+	// its grace, its confirmation and its grace (Confirming notifiers), and
+	// the store writes (the margin).
 	r.lease = dest.Timeout + abandonGrace + d.opts.LeaseMargin
 	if r.async != nil {
 		r.lease += dest.Timeout + abandonGrace
-	}
-	if r.keyed != nil {
-		r.keyLim = NewKeyedLimiter(dest.KeyRate, dest.KeyBurst, d.clock)
-		wait := float64(d.opts.Workers) / dest.KeyRate
-		r.lease += time.Duration(math.Ceil(wait)) * time.Second
 	}
 	return r
 }

@@ -48,8 +48,9 @@ type Destination struct {
 	Name string
 	// Type is the destination's type (opsgenie, slack, …), for logs.
 	Type string
-	// Notifier sends; it may also implement BatchNotifier, Confirming and
-	// Keyed.
+	// Notifier sends; it may also implement BatchNotifier or Confirming.
+	// A notifier whose destination limits requests per key as well (Slack:
+	// about one message a second per channel) paces its own requests.
 	Notifier Notifier
 	// Timeout bounds each send (each batch for a BatchNotifier; for a
 	// Confirming notifier, the send and then its confirmation, each),
@@ -59,10 +60,6 @@ type Destination struct {
 	// means no limit.
 	Rate  float64
 	Burst int
-	// KeyRate and KeyBurst limit sends per Keyed.RateKey when Notifier
-	// implements Keyed; 0 means DefaultKeyRate and DefaultKeyBurst.
-	KeyRate  float64
-	KeyBurst int
 	// Backoff says how long to wait before retrying a retryable failure.
 	Backoff Backoff
 	// MaxAttempts, when positive, dead-letters a delivery after that many

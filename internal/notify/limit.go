@@ -5,25 +5,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/queuewatch/queuewatch/internal/store"
-)
-
-// Keyed is implemented by notifiers whose destination limits sends per key
-// as well as overall, such as Slack (about one message per second per
-// channel). The dispatcher then also waits for a token of the delivery's key
-// bucket (Destination.KeyRate, KeyBurst) before each send. Batches handed to
-// a BatchNotifier are not paced per key: the notifier paces its own requests.
-type Keyed interface {
-	// RateKey returns the rate-limit key of a delivery, e.g. its channel.
-	RateKey(d store.Delivery) string
-}
-
-// Default per-key limit for Keyed notifiers: Slack's one message per second
-// per channel, with short bursts.
-const (
-	DefaultKeyRate  = 1.0
-	DefaultKeyBurst = 3
 )
 
 // Limiter is a token bucket: it holds up to burst tokens and gains rate of

@@ -75,56 +75,6 @@ func TestRateLimitHoldsSends(t *testing.T) {
 	}
 }
 
-// keyedNotifier puts every delivery on one Slack channel.
-type keyedNotifier struct{ *fakeNotifier }
-
-func (keyedNotifier) RateKey(store.Delivery) string { return "C0123" }
-
-func TestKeyedRateLimit(t *testing.T) {
-	const total = 5
-	st, c := openStore(t), newFakeClock(base)
-	n := &fakeNotifier{clock: c}
-	commitKeys(t, st, total, base, "cc-slack")
-	d := NewDispatcher(st, []Destination{{Name: "cc-slack", Notifier: keyedNotifier{n}, KeyRate: 1, KeyBurst: 1}},
-		Options{Clock: c, Tick: time.Hour, Logger: quietLogger()})
-	start(t, d)
-	// Quiet: every delivery was sent or waits for the channel's token.
-	drive(t, c, n, total, func(short int) bool { return len(n.Sent())+short == total })
-	var at []time.Time
-	for _, s := range n.Sent() {
-		at = append(at, s.At)
-	}
-	slices.SortFunc(at, time.Time.Compare)
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < time.Second {
-			t.Errorf("sends %d and %d to one channel %v apart, want ≥ 1s", i, i+1, gap)
-		}
-	}
-}
-
-func TestStopDuringKeyWaitReleases(t *testing.T) {
-	st, c := openStore(t), newFakeClock(base)
-	n := &fakeNotifier{clock: c}
-	commitKeys(t, st, 2, base, "cc-slack")
-	d := NewDispatcher(st, []Destination{{Name: "cc-slack", Notifier: keyedNotifier{n}, KeyRate: 1, KeyBurst: 1}},
-		Options{Clock: c, Tick: time.Hour, Logger: quietLogger()})
-	stop := start(t, d)
-	waitFor(t, "one sent, one waiting for the channel", func() bool {
-		p := c.Pending()
-		return len(n.Sent()) == 1 && slices.Contains(p, time.Second)
-	})
-	stop()
-	ds := deliveries(t, st, "cc-slack")
-	held := ds[1]
-	if ds[0].Status == store.StatusPending {
-		held = ds[0]
-	}
-	if held.Status != store.StatusPending || !held.NextAttemptAt.Equal(base) || held.ClaimedBy != "" ||
-		!strings.Contains(held.LastError, "dispatcher stopped") {
-		t.Errorf("held delivery = %+v, want released: pending, due now, unclaimed", held)
-	}
-}
-
 // batchNotifier records the batches it gets and fails one key once.
 type batchNotifier struct {
 	*fakeNotifier

@@ -33,8 +33,8 @@ func TestNew(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("New: %v", err)
 			}
-			if err == nil && n.RateKey(store.Delivery{Key: "k"}) != "C1" {
-				t.Errorf("RateKey %q, want the channel", n.RateKey(store.Delivery{}))
+			if err == nil && n.Name() != tc.cfg.Name {
+				t.Errorf("Name %q, want %q", n.Name(), tc.cfg.Name)
 			}
 		})
 	}

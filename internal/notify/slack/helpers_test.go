@@ -55,7 +55,8 @@ type env struct {
 }
 
 // newEnv starts a fake Slack without rate limits and a notifier for its
-// default channel; edit changes the config first.
+// default channel that does not pace its requests; edit changes the config
+// first.
 func newEnv(t *testing.T, edit func(*slack.Config)) *env {
 	t.Helper()
 	e := &env{fake: fakeslack.New(), clock: &clock{t: t0}}
@@ -67,6 +68,7 @@ func newEnv(t *testing.T, edit func(*slack.Config)) *env {
 		PublicURL: "https://queuewatch.example.com",
 		QueueURL:  func(id string) string { return "https://apps.mypurecloud.com/directory/#/admin/routing/queues/" + id },
 		Now:       e.clock.Now,
+		PostRate:  -1, UpdateRate: -1,
 	}
 	if edit != nil {
 		edit(&e.cfg)

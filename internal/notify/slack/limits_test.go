@@ -108,3 +108,35 @@ func TestBlockLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestsArePacedPerChannel: one batch of eight new alerts below the
+// storm threshold posts eight messages, and one batch of their resolves
+// edits them and posts eight thread replies. The notifier paces every
+// request itself (posts per channel, 20 a second with bursts of 2 here),
+// so Slack's own limit (the fake's: 20 a second, bursts of 3, on the wall
+// clock) never answers ratelimited, though the dispatcher handed each
+// batch over as one send.
+func TestRequestsArePacedPerChannel(t *testing.T) {
+	e := newEnv(t, func(c *slack.Config) {
+		c.PostRate, c.PostBurst, c.StormThreshold = 20, 2, -1
+	})
+	e.fake.SetClock(time.Now)
+	e.fake.SetRateLimits(fakeslack.Rate{PerSecond: 20, Burst: 3}, fakeslack.Rate{})
+	f := newFleet(8)
+	mustOK(t, f.batch(t, e.n, f.eps, alert.ActionCreate, t0))
+	mustOK(t, f.batch(t, e.n, f.eps, alert.ActionResolve, t0.Add(time.Minute)))
+	for _, c := range e.fake.Calls() {
+		if !c.OK {
+			t.Errorf("%s answered %d %s", c.Method, c.Status, c.Error)
+		}
+	}
+	msgs := e.fake.Messages(fakeslack.DefaultChannel)
+	if len(msgs) != 8 {
+		t.Fatalf("%d messages, want 8", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.Edits != 1 || len(m.Replies) != 1 {
+			t.Errorf("message %s: %d edits, %d replies; want 1 and 1", m.TS, m.Edits, len(m.Replies))
+		}
+	}
+}

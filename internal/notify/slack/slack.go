@@ -33,6 +33,17 @@ const DefaultBaseURL = "https://slack.com/api"
 // post a new message turn into one storm summary instead.
 const DefaultStormThreshold = 5
 
+// Default pacing of the notifier's own requests. Slack allows about one
+// chat.postMessage a second per channel with short bursts, and chat.update
+// at Tier 3 (50 a minute per workspace). The bursts stay below what Slack
+// tolerates, so that requests bunched up in transit still fit.
+const (
+	DefaultPostRate    = 1.0
+	DefaultPostBurst   = 2
+	DefaultUpdateRate  = 50.0 / 60
+	DefaultUpdateBurst = 10
+)
+
 // Config configures a Notifier.
 type Config struct {
 	// Name is the destination's name, for messages about it.
@@ -60,6 +71,17 @@ type Config struct {
 	// Logger receives a warning when a template fails and the built-in
 	// text is sent instead; slog.Default() when nil.
 	Logger *slog.Logger
+	// PostRate is the most chat.postMessage calls a second per channel,
+	// PostBurst the most at once; UpdateRate and UpdateBurst pace
+	// chat.update calls. Every request waits for its token, whatever sends
+	// it (a single delivery, a batch, a storm summary, a thread reply). 0
+	// means the defaults above, a negative rate no pacing.
+	PostRate    float64
+	PostBurst   int
+	UpdateRate  float64
+	UpdateBurst int
+	// Clock paces the requests; notify.SystemClock when nil.
+	Clock notify.Clock
 }
 
 // Notifier sends to one Slack channel. It implements notify.Notifier and
@@ -72,6 +94,9 @@ type Notifier struct {
 	threshold int
 	client    *http.Client
 	now       func() time.Time
+
+	posts   *notify.KeyedLimiter // chat.postMessage, per channel
+	updates *notify.Limiter      // chat.update
 
 	stormMu sync.Mutex
 	current *storm            // the open storm new breaches join, or nil
@@ -116,15 +141,34 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 	if n.cfg.Logger == nil {
 		n.cfg.Logger = slog.Default()
 	}
+	rate := func(r, def float64) float64 {
+		if r == 0 {
+			return def
+		}
+		return r
+	}
+	burst := func(b, def int) int {
+		if b <= 0 {
+			return def
+		}
+		return b
+	}
+	n.SetPacing(rate(cfg.PostRate, DefaultPostRate), burst(cfg.PostBurst, DefaultPostBurst),
+		rate(cfg.UpdateRate, DefaultUpdateRate), burst(cfg.UpdateBurst, DefaultUpdateBurst))
 	return n, nil
+}
+
+// SetPacing replaces the pacing of the notifier's requests: postRate
+// chat.postMessage calls a second per channel with bursts of postBurst, and
+// updateRate chat.update calls a second with bursts of updateBurst; a rate
+// ≤ 0 does not pace. It must be called before the first send.
+func (n *Notifier) SetPacing(postRate float64, postBurst int, updateRate float64, updateBurst int) {
+	n.posts = notify.NewKeyedLimiter(postRate, postBurst, n.cfg.Clock)
+	n.updates = notify.NewLimiter(updateRate, updateBurst, n.cfg.Clock)
 }
 
 // Name returns the destination's name.
 func (n *Notifier) Name() string { return n.cfg.Name }
-
-// RateKey returns the key of the rate limit a delivery counts against: the
-// channel, since Slack allows about one message per second per channel.
-func (n *Notifier) RateKey(d store.Delivery) string { return n.channel }
 
 // Notify sends one delivery: a new message for a create (or when there is
 // no usable handle), an edit of the episode's message otherwise, plus a
@@ -212,11 +256,11 @@ func (n *Notifier) send(ctx context.Context, method string, req chatRequest, v v
 		no := false
 		req.UnfurlLinks, req.UnfurlMedia = &no, &no
 	}
-	a, code, err := n.call(ctx, method, req)
+	a, code, err := n.pacedCall(ctx, method, req)
 	if err != nil && len(req.Blocks) > 0 && blockErrors[slackCode(err)] {
 		req.Blocks = nil
 		req.Text = clip(req.Text, maxFallback)
-		a, code, err = n.call(ctx, method, req)
+		a, code, err = n.pacedCall(ctx, method, req)
 	}
 	if err == nil && a.Channel == "" {
 		a.Channel = req.Channel
@@ -225,4 +269,23 @@ func (n *Notifier) send(ctx context.Context, method string, req chatRequest, v v
 		a.TS = req.TS
 	}
 	return a, code, err
+}
+
+// pacedCall waits for a token of the method's rate limit (for a post, the
+// channel's), then calls it.
+func (n *Notifier) pacedCall(ctx context.Context, method string, req chatRequest) (answer, int, error) {
+	var err error
+	switch method {
+	case "chat.postMessage":
+		err = n.posts.Wait(ctx, req.Channel)
+	case "chat.update":
+		err = n.updates.Wait(ctx)
+	}
+	if err != nil {
+		return answer{}, 0, &notify.Error{
+			Reason:    method + ": not sent: the send's deadline came while it waited for Slack's rate limit",
+			Retryable: true, Err: err,
+		}
+	}
+	return n.call(ctx, method, req)
 }

@@ -35,6 +35,7 @@ type storm struct {
 	started  time.Time
 	restored bool
 	replied  bool // the all-clear thread reply was posted
+	nextSeq  int  // seq of the next new entry
 }
 
 func (s *storm) ref() msgRef { return msgRef{Channel: s.channel, TS: s.ts, Storm: true} }
@@ -57,15 +58,21 @@ func (s *storm) over() bool {
 	return f == 0 && r > 0
 }
 
-// apply records a delivery's transition in the storm.
-func (s *storm) apply(d store.Delivery) {
+// apply records a delivery's transition in the storm and returns how to
+// take it back.
+func (s *storm) apply(d store.Delivery) change {
 	key := d.Key
 	if key == "" {
 		key = d.Transition.Key
 	}
 	e, ok := s.entries[key]
-	if !ok {
-		e = &stormEntry{key: key, seq: len(s.entries)}
+	c := change{key: key}
+	if ok {
+		prev := *e
+		c.prev = &prev
+	} else {
+		e = &stormEntry{key: key, seq: s.nextSeq}
+		s.nextSeq++
 		s.entries[key] = e
 	}
 	e.t = d.Transition
@@ -73,6 +80,26 @@ func (s *storm) apply(d store.Delivery) {
 	if start, _ := span(d.Transition); !start.IsZero() && start.Before(s.started) {
 		s.started = start
 	}
+	return c
+}
+
+// change is one delivery's change to a storm entry, kept until Slack shows
+// it: when the summary's post or edit fails, the delivery will be retried,
+// and the storm must not go on showing (or counting, for "storm over") what
+// it said.
+type change struct {
+	key  string
+	prev *stormEntry // the entry before, nil when the delivery added it
+}
+
+// undo takes c back; n.stormMu must be held. Only one delivery of a key is
+// in flight at a time, so nothing else changed the entry meanwhile.
+func (s *storm) undo(c change) {
+	if c.prev == nil {
+		delete(s.entries, c.key)
+		return
+	}
+	s.entries[c.key] = c.prev
 }
 
 // NotifyBatch sends a batch of deliveries. Deliveries whose episode belongs
@@ -86,6 +113,7 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 	has := make([]bool, len(ds))
 	var single, loose []int
 	members := map[*storm][]int{}
+	changes := map[*storm][]change{}
 	var touched []*storm
 
 	n.stormMu.Lock()
@@ -94,7 +122,7 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 			touched = append(touched, s)
 		}
 		members[s] = append(members[s], i)
-		s.apply(ds[i])
+		changes[s] = append(changes[s], s.apply(ds[i]))
 	}
 	for i := range ds {
 		var p *store.Ref
@@ -130,7 +158,7 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 		res[i] = notify.Result{Receipt: rec, Err: err}
 	}
 	for _, s := range touched {
-		n.flushStorm(ctx, s, members[s], res)
+		n.flushStorm(ctx, s, members[s], changes[s], res)
 	}
 	return res
 }
@@ -176,8 +204,9 @@ func (n *Notifier) remember(s *storm) {
 }
 
 // flushStorm renders a storm and posts or edits its summary, then gives the
-// results of the member deliveries idx.
-func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, res []notify.Result) {
+// results of the member deliveries idx. When Slack did not take the summary,
+// their changes are taken back: the deliveries fail and will be retried.
+func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, changes []change, res []notify.Result) {
 	n.stormMu.Lock()
 	defer n.stormMu.Unlock()
 	v := n.renderStorm(s)
@@ -209,6 +238,7 @@ func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, res []no
 			}
 		}
 	}
+	shown := err == nil
 	if err == nil && s.over() && !s.replied {
 		if rerr := n.reply(ctx, s.ref(), n.stormReplyText(s)); rerr == nil {
 			s.replied = true
@@ -217,6 +247,13 @@ func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, res []no
 		} else {
 			s.replied = true
 			note += "thread reply failed: " + rerr.Error() + "; "
+		}
+	}
+	if !shown {
+		// (After a failed thread reply alone the summary shows the
+		// changes; the retries only need the reply.)
+		for j := len(changes) - 1; j >= 0; j-- {
+			s.undo(changes[j])
 		}
 	}
 	if s.over() && s.replied && n.current == s {

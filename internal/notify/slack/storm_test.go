@@ -294,3 +294,30 @@ func TestStormConcurrent(t *testing.T) {
 		t.Fatalf("%d messages, header %q", len(msgs), headerOf(t, msgs[0]))
 	}
 }
+
+// TestStormForgetsWhatSlackDidNotShow: a storm summary is posted for six
+// breaching queues; two more breach together and join it, but Slack
+// refuses that edit for good (the deliveries are dead letters). When the
+// six recover, the storm is over: the summary turns green and gets its
+// all-clear, instead of showing the two refused breaches for ever.
+func TestStormForgetsWhatSlackDidNotShow(t *testing.T) {
+	e := newEnv(t, nil)
+	f := newFleet(8)
+	mustOK(t, f.batch(t, e.n, f.eps[:6], alert.ActionCreate, t0))
+	e.fake.Faults.Add(faults.Fault{Status: 200, Path: "chat.update", Body: `{"ok":false,"error":"msg_blocks_too_long"}`, Times: 2})
+	for i, r := range f.batch(t, e.n, f.eps[6:], alert.ActionCreate, t0) {
+		if r.Err == nil {
+			t.Fatalf("join %d: sent, want the refused edit's error", i)
+		}
+	}
+	e.clock.Advance(10 * time.Minute)
+	mustOK(t, f.batch(t, e.n, f.eps[:6], alert.ActionResolve, e.clock.Now()))
+	msgs := e.fake.Messages(fakeslack.DefaultChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want the summary", len(msgs))
+	}
+	if h := headerOf(t, msgs[0]); !strings.HasPrefix(h, ":white_check_mark:") || !strings.Contains(h, "all 6 queues recovered") ||
+		len(msgs[0].Replies) != 1 {
+		t.Errorf("summary %q with %d replies, want all 6 recovered and the all-clear", h, len(msgs[0].Replies))
+	}
+}
