@@ -62,6 +62,7 @@ type options struct {
 	logLevel     string
 	serverBinary string
 	selfprofile  string
+	speed        float64
 }
 
 func main() {
@@ -81,13 +82,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.batch, "batch", 100, "events per request in the batch phase")
 	fs.IntVar(&o.batchConns, "batch-conns", 16, "concurrent connections in the batch phase")
 	fs.IntVar(&o.queues, "queues", 3000, "distinct queues the events are about (the server takes at most 10,000)")
-	fs.StringVar(&o.phases, "phases", "throughput,latency,batch", "comma-separated phases to run")
+	fs.StringVar(&o.phases, "phases", "throughput,latency,batch,e2e,scale,budget,storm", "comma-separated phases to run")
 	fs.BoolVar(&o.short, "short", false, "2 s phases (for CI): overrides -duration and -latency-duration, -drain 5s")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "run a profiling build of serve (bench/cmd/qwprofserve) and write its CPU profile of the whole run to this `file`")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, configuration, database, server log)")
 	fs.DurationVar(&o.timeout, "request-timeout", 30*time.Second, "deadline of one request")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the server's log_level")
 	fs.StringVar(&o.serverBinary, "server", "", "use this queuewatch `binary` instead of building ./cmd/queuewatch")
+	fs.Float64Var(&o.speed, "speed", 10, "storm phase: how much faster than its 10 minutes it runs (10: one minute)")
 	fs.StringVar(&o.selfprofile, "selfprofile", "", "write a CPU profile of qwbench itself (the load generator) to this `file`")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -102,11 +104,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, p := range strings.Split(o.phases, ",") {
 		p = strings.TrimSpace(p)
 		switch p {
-		case "throughput", "latency", "batch":
+		case "throughput", "latency", "batch", "e2e", "scale", "budget", "storm":
 			phases[p] = true
 		case "":
 		default:
-			fmt.Fprintf(stderr, "qwbench: unknown phase %q (throughput, latency, batch)\n", p)
+			fmt.Fprintf(stderr, "qwbench: unknown phase %q (throughput, latency, batch, e2e, scale, budget, storm)\n", p)
 			return exitSetup
 		}
 	}
@@ -116,6 +118,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitSetup
 	case o.duration <= 0 || o.latDuration <= 0 || o.duration > 10*time.Minute || o.latDuration > 10*time.Minute:
 		fmt.Fprintln(stderr, "qwbench: durations must be between 0 and 10m")
+		return exitSetup
+	case o.speed < 1 || o.speed > 600:
+		fmt.Fprintln(stderr, "qwbench: -speed must be between 1 and 600")
 		return exitSetup
 	case o.rate <= 0 || o.rate > 1e6:
 		fmt.Fprintln(stderr, "qwbench: -rate must be between 0 and 1,000,000")
@@ -161,6 +166,9 @@ type bench struct {
 	transitions      int64
 	died             bool // the server's death was reported
 	failures         []string
+	// bin is the queuewatch binary the proof phases run.
+	bin       string
+	proofRows []proofRow
 }
 
 func (b *bench) logf(format string, a ...any) {
@@ -214,7 +222,11 @@ func (b *bench) run(args []string) int {
 		b.load()
 	}
 	b.after()
+	if len(b.failures) == 0 {
+		b.proof()
+	}
 	b.report(args)
+	b.reportProof()
 	if len(b.failures) > 0 {
 		fmt.Fprintf(b.stdout, "\n**FAILED** correctness checks:\n")
 		for _, f := range b.failures {
@@ -251,6 +263,7 @@ func (b *bench) start() int {
 			return exitSetup
 		}
 	}
+	b.bin = bin
 	port, err := freePort()
 	if err != nil {
 		b.logf("%v", err)
