@@ -209,8 +209,14 @@ genesys:
 	var lead *replica
 	waitEvery(t, 20*time.Second, 50*time.Millisecond, "a leader", func() bool { lead = leaderOf(rs); return lead != nil }, nil)
 	for _, r := range rs {
-		if r != lead && r.role() != "follower" {
-			t.Fatalf("replica %s is %q while %s leads", r.name, r.role(), lead.name)
+		want := 0.0
+		if r == lead {
+			want = 1
+		} else if role := r.role(); role != "follower" {
+			t.Fatalf("replica %s is %q while %s leads", r.name, role, lead.name)
+		}
+		if got := scrape(t, r.addr, "queuewatch_leader"); got != want {
+			t.Errorf("replica %s: queuewatch_leader %v, want %v", r.name, got, want)
 		}
 	}
 
@@ -248,6 +254,9 @@ genesys:
 	t.Logf("replica %s leads %v after the kill", next.name, failover.Round(time.Millisecond))
 	if failover > 20*time.Second {
 		t.Errorf("failover took %v, want at most 20s", failover)
+	}
+	if got := scrape(t, next.addr, "queuewatch_leader"); got != 1 {
+		t.Errorf("new leader %s: queuewatch_leader %v, want 1", next.name, got)
 	}
 
 	// Every queue pages, then the storm ends and every queue recovers.
@@ -431,5 +440,105 @@ func checkHASlack(t *testing.T, st *postgres.Store, keys []string, msgs []fakesl
 	t.Logf("Slack: %d messages for %d breaches", len(msgs)-orphans, len(keys))
 	if orphans > 0 {
 		knownBug(t, "slack-repeat-after-crash", "%d Slack messages posted by the killed leader were posted again", orphans)
+	}
+}
+
+// startOnPostgres starts a service of h's configuration on the PostgreSQL
+// database dsn, with top-level YAML top, and runs it until the returned
+// stop is called (or the test ends).
+func startOnPostgres(t *testing.T, h *harness, dsn, name, top string) (*Service, func() error) {
+	t.Helper()
+	text := h.configYAML(haWebhookRule, e2eOpts{dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry}, top: top})
+	text = strings.Replace(text, "store: sqlite:"+h.db, "store: "+dsn, 1)
+	cfg, err := config.Parse("ha.yaml", []byte(text), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := Start(ctx, cfg, h.logger(t.Name()+"/"+name))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	r := &running{svc: svc, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("%s: shutdown: %v", name, err)
+		}
+	})
+	return svc, r.stop
+}
+
+const haWebhookRule = `  - name: sla
+    metric: service_level
+    below: 80
+    clear: 85
+    notify: [oncall]
+`
+
+// TestHAWebhookThroughFollowerAndHandOver: a webhook accepted by a follower
+// is evaluated by the leader and pages once; a leader stopped gracefully
+// hands over at once, and the next leader resumes the open alert and
+// closes it when a recovery reaches it.
+func TestHAWebhookThroughFollowerAndHandOver(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	h := newHarness(t)
+	const top = "leader_lease: 30s"
+	a, stopA := startOnPostgres(t, h, dsn, "a", top)
+	waitFor(t, 20*time.Second, "a to lead", func() bool { return a.ha.role() == "leader" }, nil)
+	b, _ := startOnPostgres(t, h, dsn, "b", top)
+	if role := (&replica{addr: b.Addr()}).role(); role != "follower" {
+		t.Fatalf("b's /readyz role %q, want follower", role)
+	}
+	alertOf := func(q int) (open, closed int) {
+		for _, al := range h.og.Alerts() {
+			if al.Alias == queueID(q)+"_sla" {
+				if al.Open() {
+					open++
+				} else {
+					closed++
+				}
+			}
+		}
+		return open, closed
+	}
+	t0 := time.Now().UTC()
+	for q := 1; q <= 2; q++ {
+		if err := postEvents(http.DefaultClient, b.Addr(), event{queue: queueID(q), metric: "service_level", value: 50, at: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "the breaches sent to the follower to page", func() bool {
+		o1, _ := alertOf(1)
+		o2, _ := alertOf(2)
+		return o1 == 1 && o2 == 1
+	}, nil)
+	if err := postEvents(http.DefaultClient, b.Addr(), event{queue: queueID(1), metric: "service_level", value: 95, at: t0.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "queue 1 to close", func() bool { _, c := alertOf(1); return c == 1 }, nil)
+
+	// a stops: it releases the lease, so b leads long before the 30 s lease
+	// could have run out, with queue 2 still breaching.
+	stopped := time.Now()
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "b to lead after a's hand-over", func() bool { return b.ha.role() == "leader" }, nil)
+	t.Logf("b leads %v after a began to stop", time.Since(stopped).Round(time.Millisecond))
+	if err := postEvents(http.DefaultClient, b.Addr(), event{queue: queueID(2), metric: "service_level", value: 95, at: t0.Add(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "queue 2 to close", func() bool { _, c := alertOf(2); return c == 1 }, nil)
+	ops := byAlias(ogOps(h.og.Requests()))
+	for q := 1; q <= 2; q++ {
+		if got := opNames(accepted(ops[queueID(q)+"_sla"])); got != "create,close" {
+			t.Errorf("queue %d: OpsGenie accepted %s, want create,close", q, got)
+		}
+	}
+	pg := b.store.(*postgres.Store)
+	if es, err := pg.ReadInbox(t.Context(), 10); err != nil || len(es) != 0 {
+		t.Errorf("inbox after the test: %d entries, %v; want none", len(es), err)
 	}
 }
