@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,5 +193,31 @@ func TestStatsAndOnResult(t *testing.T) {
 		if st.Rejected[r] != want {
 			t.Errorf("rejected[%s] = %d, want %d", r, st.Rejected[r], want)
 		}
+	}
+}
+
+// TestQueueCapWarnsOncePerInterval: dropping samples of new queues is
+// logged at most once a minute, with the running total.
+func TestQueueCapWarnsOncePerInterval(t *testing.T) {
+	var logs bytes.Buffer
+	f := newFixture(t, func(c *Config) {
+		c.MaxQueues = 1
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	ev := func(id, q string) string {
+		return `{"id":"` + id + `","event_type":"com.genesiscloud.queue.metric","data":{"queue_id":"` + q + `","metric":"waiting","value":1}}`
+	}
+	f.post(ev("w0", "q0"))
+	for i := range 5 {
+		f.post(ev(fmt.Sprint("w", i+1), fmt.Sprint("new", i)))
+		f.clock.Add(10 * time.Second)
+	}
+	if n := strings.Count(logs.String(), "queue limit reached"); n != 1 {
+		t.Fatalf("%d warnings within 50 s, want 1:\n%s", n, logs.String())
+	}
+	f.clock.Add(time.Minute)
+	f.post(ev("w9", "new9"))
+	if n := strings.Count(logs.String(), "queue limit reached"); n != 2 || !strings.Contains(logs.String(), "dropped_samples=6") {
+		t.Fatalf("after a minute: %d warnings, want 2 with the running total 6:\n%s", n, logs.String())
 	}
 }
