@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 
 // boardMetrics are the metrics the board shows and charts, in column order.
 var boardMetrics = []metric.Name{metric.ServiceLevel, metric.LongestWait, metric.Waiting, metric.AvailableAgents, metric.AbandonRate}
+
+// boardPoints is how many points per metric /api/v1/queues sends for the
+// sparklines: one every two minutes over the hour.
+const boardPoints = 30
 
 // stateRank orders states from quiet to loud, for a queue's overall state.
 var stateRank = map[alert.State]int{alert.OK: 0, alert.Pending: 1, alert.Resolving: 2, alert.Firing: 3}
@@ -132,7 +137,7 @@ func (s *Server) buildQueues(series []alert.SeriesView, queues []alert.QueueView
 			}
 			arr := make([][2]float64, len(pts))
 			for i, p := range pts {
-				arr[i] = [2]float64{float64(p.At.UnixMilli()), p.V}
+				arr[i] = [2]float64{float64(p.At.UnixMilli()), math.Round(p.V*100) / 100}
 			}
 			qj.History[n] = arr
 		}
@@ -156,7 +161,7 @@ func (s *Server) serveQueues(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "reading the engine: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"queues": s.buildQueues(series, queues, 60), "generated_at": s.now().UTC()})
+	writeJSON(w, http.StatusOK, map[string]any{"queues": s.buildQueues(series, queues, boardPoints), "generated_at": s.now().UTC()})
 }
 
 func (s *Server) serveQueue(w http.ResponseWriter, r *http.Request) {

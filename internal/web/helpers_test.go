@@ -53,7 +53,7 @@ destinations:
 
 // env is a web server over a real engine and a real SQLite store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *sqlite.Store
 	eng    *alert.Engine
 	sil    *silence.Matcher
@@ -74,7 +74,7 @@ func (r storeRetrier) RetryDead(ctx context.Context, id int64) error {
 	return r.st.RetryDelivery(ctx, id, r.now())
 }
 
-func newEnv(t *testing.T, mod func(*Options)) *env {
+func newEnv(t testing.TB, mod func(*Options)) *env {
 	t.Helper()
 	cfg, err := config.Parse("web-test.yaml", []byte(testConfig), func(string) (string, bool) { return "", false })
 	if err != nil {

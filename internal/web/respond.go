@@ -65,41 +65,27 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, tok string, 
 }
 
 // write wraps a handler that changes state: it needs the API token.
-func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		tok, have := bearer(r)
-		if s.checkToken(w, r, tok, have) {
-			h(w, r)
-		}
-	}
-}
+func (s *Server) write(h http.HandlerFunc) http.HandlerFunc { return s.guard(h, true, false) }
 
 // read wraps a handler that only reads: it needs the API token when
 // api_read_auth is on.
-func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.opts.ReadAuth {
-			h(w, r)
-			return
-		}
-		tok, have := bearer(r)
-		if s.checkToken(w, r, tok, have) {
-			h(w, r)
-		}
-	}
-}
+func (s *Server) read(h http.HandlerFunc) http.HandlerFunc { return s.guard(h, false, false) }
 
 // readEvents is read for the event stream, which also takes the token as
 // an access_token query parameter because browsers' EventSource cannot send
 // headers.
-func (s *Server) readEvents(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) readEvents(h http.HandlerFunc) http.HandlerFunc { return s.guard(h, false, true) }
+
+// guard runs h once the request carries the API token, when it needs one:
+// always for writes, for reads with api_read_auth.
+func (s *Server) guard(h http.HandlerFunc, write, queryToken bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.opts.ReadAuth {
+		if !write && !s.opts.ReadAuth {
 			h(w, r)
 			return
 		}
 		tok, have := bearer(r)
-		if !have {
+		if !have && queryToken {
 			tok = r.URL.Query().Get("access_token")
 			have = tok != ""
 		}

@@ -494,8 +494,13 @@ async function refresh() {
   if (again) { again = false; refresh(); }
 }
 
+// soon refreshes the page shortly after a burst of events; big boards wait
+// longer, so that a storm does not turn into a stream of reloads.
 let timer = null;
-function soon() { clearTimeout(timer); timer = setTimeout(refresh, 200); }
+function soon() {
+  if (timer) return;
+  timer = setTimeout(() => { timer = null; refresh(); }, ui.queues.length > 200 ? 2000 : 250);
+}
 
 function connect() {
   const live = $("#live");
