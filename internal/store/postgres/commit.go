@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -70,15 +71,110 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, f *Fence, ts []alert.Trans
 		}
 	}
 	next := codec.Encoder(ts)
-	b := &pgx.Batch{}
+	es := make([]codec.Encoded, len(ts))
 	for i := range ts {
 		e, err := next()
 		if err != nil {
 			return fmt.Errorf("transition %d (%s): %w: %w", i, ts[i].Key, store.ErrInvalid, err)
 		}
-		queueWrite(b, &e)
+		es[i] = e
+	}
+	if len(es) >= s.bulkFrom {
+		return writeBulk(ctx, tx, es)
+	}
+	b := &pgx.Batch{}
+	for i := range es {
+		queueWrite(b, &es[i])
 	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// writeBulk writes a large batch in a fixed number of round trips: the
+// history rows' ids are taken from their sequence first (the commit lock
+// keeps them in commit order), history and outbox rows are copied in, and
+// episodes and series are upserted from arrays, one statement each.
+func writeBulk(ctx context.Context, tx pgx.Tx, es []codec.Encoded) error {
+	rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('transitions', 'id'))
+		FROM generate_series(1, $1)`, len(es))
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	slices.Sort(ids)
+	hist := make([][]any, len(es))
+	var outbox [][]any
+	var ep episodeCols
+	var se seriesCols
+	for i := range es {
+		e := &es[i]
+		t := &e.T
+		at := codec.NS(t.At)
+		hist[i] = []any{ids[i], t.Key, at, e.Data}
+		for _, d := range t.Destinations {
+			outbox = append(outbox, []any{d, t.Key, e.EpisodeID, string(t.Action), ids[i], "pending", at, at, at})
+		}
+		if e.LastEp {
+			ep.add(e.Episode, e.EpisodeData)
+		}
+		if e.LastSeries {
+			open := t.Series.Episode != nil && t.Series.Episode.Open()
+			se.add(t.Key, string(t.Series.State), open, e.SeriesEpisode, t.Series.Version, at, e.Series)
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"transitions"}, []string{"id", "key", "at", "data"},
+		pgx.CopyFromRows(hist)); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if len(outbox) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"destination", "key", "episode_id", "action",
+			"transition_id", "status", "next_attempt_at", "created_at", "updated_at"}, pgx.CopyFromRows(outbox)); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	b := &pgx.Batch{}
+	if len(ep.id) > 0 {
+		b.Queue(`INSERT INTO episodes (id, key, rule, queue_id, start_at, end_at, worst, priority, data)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+				$7::float8[], $8::text[], $9::text[])
+			ON CONFLICT (id) DO UPDATE SET end_at = excluded.end_at, worst = excluded.worst,
+				priority = excluded.priority, data = excluded.data`,
+			ep.id, ep.key, ep.rule, ep.queue, ep.start, ep.end, ep.worst, ep.priority, ep.data)
+	}
+	b.Queue(`INSERT INTO series (key, state, episode_open, episode_id, version, updated_at, data)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, episode_open = excluded.episode_open,
+			episode_id = excluded.episode_id, version = excluded.version, updated_at = excluded.updated_at,
+			data = excluded.data`,
+		se.key, se.state, se.open, se.episode, se.version, se.updated, se.data)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// episodeCols are the episodes rows of a bulk write, column by column.
+type episodeCols struct {
+	id, key, rule, queue, priority, data []string
+	start, end                           []int64
+	worst                                []float64
+}
+
+func (c *episodeCols) add(ep *alert.Episode, data string) {
+	c.id, c.key, c.rule, c.queue = append(c.id, ep.ID), append(c.key, ep.Key), append(c.rule, ep.Rule), append(c.queue, ep.QueueID)
+	c.start, c.end, c.worst = append(c.start, codec.NS(ep.Start)), append(c.end, codec.NS(ep.End)), append(c.worst, ep.Worst)
+	c.priority, c.data = append(c.priority, string(ep.Priority)), append(c.data, data)
+}
+
+// seriesCols are the series rows of a bulk write, column by column.
+type seriesCols struct {
+	key, state, episode, data []string
+	open                      []bool
+	version, updated          []int64
+}
+
+func (c *seriesCols) add(key, state string, open bool, episode string, version, updated int64, data string) {
+	c.key, c.state, c.open, c.episode = append(c.key, key), append(c.state, state), append(c.open, open), append(c.episode, episode)
+	c.version, c.updated, c.data = append(c.version, version), append(c.updated, updated), append(c.data, data)
 }
 
 // checkFence fails with ErrFenced unless the lease row of f names f's holder

@@ -43,6 +43,8 @@ type Store struct {
 	schema string
 	// commitLock is the advisory lock key commits of this schema take.
 	commitLock int64
+	// bulkFrom is the batch size from which Commit copies rows in.
+	bulkFrom int
 
 	closeOnce sync.Once
 }
@@ -51,7 +53,12 @@ var _ store.Store = (*Store)(nil)
 
 type options struct {
 	maxConns int32
+	bulkFrom int
 }
+
+// defaultBulkFrom is the batch size from which a commit's fixed number of
+// round trips beats one pipelined statement per row.
+const defaultBulkFrom = 16
 
 // Option changes how Open connects.
 type Option func(*options)
@@ -75,7 +82,7 @@ func IsDSN(dsn string) bool {
 // Open connects to the database named by dsn (postgres://user@host/db?...),
 // applies the embedded migrations and returns the store.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	o := options{maxConns: int32(max(4, runtime.GOMAXPROCS(0)))}
+	o := options{maxConns: int32(max(4, runtime.GOMAXPROCS(0))), bulkFrom: defaultBulkFrom}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -91,7 +98,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, bulkFrom: o.bulkFrom}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)

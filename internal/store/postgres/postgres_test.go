@@ -24,6 +24,18 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, pgtest.DSN(t)) })
 }
 
+// TestContractBulk runs the contract with every commit, however small,
+// taking the bulk path that large batches take.
+func TestContractBulk(t *testing.T) {
+	pgtest.BaseDSN(t)
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := openTest(t, pgtest.DSN(t))
+		s.bulkFrom = 1
+		return s
+	})
+}
+
 func TestReopen(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	storetest.RunReopen(t, func(t *testing.T, name string) store.Store { return openTest(t, dsn) })
