@@ -24,10 +24,17 @@ func BenchmarkTransitionsToSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	benchEngineTransitions(b, st)
+}
+
+// benchEngineTransitions feeds an engine committing to c from 64 ×
+// GOMAXPROCS concurrent callers, each flipping its own queue between breach
+// and recovery, and reports transitions per second and per commit.
+func benchEngineTransitions(b *testing.B, c alert.Committer) {
 	r := &rule.Rule{Name: "sla", Metric: metric.ServiceLevel, Dir: rule.Below, Queues: []string{"*"},
 		Levels: []rule.Level{{Threshold: rule.Threshold{Value: 80}, Clear: rule.Threshold{Value: 80}, Priority: rule.P1}},
 		Notify: []string{"oncall", "cc-slack"}}
-	eng, err := alert.New(alert.Options{Rules: []*rule.Rule{r}, Committer: st})
+	eng, err := alert.New(alert.Options{Rules: []*rule.Rule{r}, Committer: c})
 	if err != nil {
 		b.Fatal(err)
 	}
