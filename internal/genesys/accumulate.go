@@ -48,6 +48,8 @@ type mediaFigures struct {
 	interval time.Time
 }
 
+func (m mediaFigures) figures() Figures { return m.Figures }
+
 // NewAccumulator returns an empty accumulator without a limit on queues;
 // names, when not nil, gives the queue names put in samples (for example
 // from Client.KnownQueue).
@@ -138,10 +140,10 @@ func zeroed(f Figures, bits figure) Figures {
 // sumFigures). The longest wait is left out when a media type has
 // interactions waiting for an unknown time: the longest of the known
 // waits could understate it.
-func queueTotal(media map[string]Figures) Figures {
+func queueTotal[F holder](media map[string]F) Figures {
 	t := sumFigures(media)
-	for _, f := range media {
-		if f.has&figWaiting != 0 && f.Waiting > 0 && f.has&figLongestWait == 0 {
+	for _, h := range media {
+		if f := h.figures(); f.has&figWaiting != 0 && f.Waiting > 0 && f.has&figLongestWait == 0 {
 			t.LongestWait = 0
 			t.has &^= figLongestWait
 			break
@@ -214,11 +216,18 @@ func (a *Accumulator) apply(s QueueStats, whole bool, interval time.Time) QueueS
 	}
 	// In name order, so that which media types are remembered when there
 	// are too many does not depend on map order.
-	names := make([]string, 0, len(s.Media))
-	for m := range s.Media {
-		names = append(names, m)
+	var names []string
+	if len(s.Media) == 1 {
+		for m := range s.Media {
+			names = []string{m} // does not escape
+		}
+	} else {
+		names = make([]string, 0, len(s.Media))
+		for m := range s.Media {
+			names = append(names, m)
+		}
+		sort.Strings(names)
 	}
-	sort.Strings(names)
 	for _, m := range names {
 		f := s.Media[m]
 		f.has &^= strip
@@ -234,11 +243,7 @@ func (a *Accumulator) apply(s QueueStats, whole bool, interval time.Time) QueueS
 		media[m] = merged
 		out.Media[m] = merged.Figures
 	}
-	all := make(map[string]Figures, len(media))
-	for m, f := range media {
-		all[m] = f.Figures
-	}
-	out.Total = queueTotal(all)
+	out.Total = queueTotal(media)
 	return out
 }
 

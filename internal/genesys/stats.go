@@ -54,6 +54,12 @@ type Figures struct {
 	has figure
 }
 
+// holder is what the sums read figures from: Figures, or an
+// accumulator's per-media entry.
+type holder interface{ figures() Figures }
+
+func (f Figures) figures() Figures { return f }
+
 // Has reports whether the figures include metric n.
 func (f Figures) Has(n metric.Name) bool {
 	switch n {
@@ -124,10 +130,11 @@ func (f Figures) TargetPercent() (float64, bool) {
 // the longest wait is the longest, the service level is the sum of
 // numerators over the sum of denominators, and the target is weighted by
 // denominators (the highest target when there is no traffic).
-func sumFigures(parts map[string]Figures) Figures {
+func sumFigures[F holder](parts map[string]F) Figures {
 	var t Figures
 	var tw, td, tmax float64
-	for _, p := range parts {
+	for _, h := range parts {
+		p := h.figures()
 		t.has |= p.has
 		t.Waiting += p.Waiting
 		t.Interacting += p.Interacting

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Header names of the authentication methods.
@@ -21,12 +23,17 @@ type authenticator struct {
 	secret   []byte
 	tokens   [][sha256.Size]byte // digests, so comparisons take the same time for any length
 	insecure bool
+	// macs holds keyed HMAC-SHA256 states, reset after use, so that a
+	// request does not set up the keyed hash again.
+	macs sync.Pool
 }
 
 func newAuthenticator(secret []byte, tokens []string, insecure bool) *authenticator {
 	a := &authenticator{insecure: insecure}
 	if len(secret) > 0 {
 		a.secret = append([]byte(nil), secret...)
+		key := a.secret
+		a.macs.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
 	}
 	for _, t := range tokens {
 		if t != "" {
@@ -34,6 +41,12 @@ func newAuthenticator(secret []byte, tokens []string, insecure bool) *authentica
 		}
 	}
 	return a
+}
+
+// macState is a keyed HMAC-SHA256 and room for its sum.
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 // configured reports whether any credential is configured.
@@ -86,13 +99,22 @@ func (a *authenticator) checkSignature(header string, body []byte) string {
 	if !ok || !strings.EqualFold(scheme, "sha256") {
 		return "malformed signature: expected sha256=<64 hex digits>"
 	}
-	got, err := hex.DecodeString(digest)
-	if err != nil || len(got) != sha256.Size {
+	var got [sha256.Size]byte
+	var hexDigits [2 * sha256.Size]byte
+	if len(digest) != len(hexDigits) {
 		return "malformed signature: expected sha256=<64 hex digits>"
 	}
-	mac := hmac.New(sha256.New, a.secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	copy(hexDigits[:], digest)
+	if _, err := hex.Decode(got[:], hexDigits[:]); err != nil {
+		return "malformed signature: expected sha256=<64 hex digits>"
+	}
+	mac := a.macs.Get().(*macState)
+	mac.h.Write(body)
+	want := mac.h.Sum(mac.sum[:0])
+	match := hmac.Equal(got[:], want)
+	mac.h.Reset()
+	a.macs.Put(mac)
+	if !match {
 		return "signature mismatch: the HMAC-SHA256 of the body does not match"
 	}
 	return ""

@@ -1,11 +1,11 @@
 package webhook
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,22 +16,36 @@ const maxKey = 128
 
 // dedup remembers the keys of accepted events for a window, at most size
 // of them, forgetting the oldest first. Keys being evaluated are pending:
-// a request with a pending key waits for the evaluation to end.
+// a request with a pending key waits for the evaluation to end. The keys
+// remembered sit in one ring, oldest first, rather than in an object each,
+// so that the garbage collector has few objects to trace.
 type dedup struct {
 	window time.Duration
 	size   int
 
-	mu      sync.Mutex
-	order   *list.List // of seenEntry, oldest first
-	seen    map[string]*list.Element
+	mu sync.Mutex
+	// ring holds the remembered keys in order: n of them from head,
+	// wrapping around.
+	ring    []seenEntry
+	head, n int
+	next    uint64              // sequence number of the next entry
+	seen    map[string]seenMark // key → its latest entry
 	pending map[string]chan struct{}
 	// onWait, when set (by tests), is called each time a request starts
 	// waiting for a pending key.
 	onWait func()
 }
 
+// seenEntry is a remembered key in the ring.
 type seenEntry struct {
 	key string
+	seq uint64
+	at  time.Time
+}
+
+// seenMark is what seen knows of a key's latest entry.
+type seenMark struct {
+	seq uint64
 	at  time.Time
 }
 
@@ -39,8 +53,7 @@ func newDedup(window time.Duration, size int) *dedup {
 	return &dedup{
 		window:  window,
 		size:    size,
-		order:   list.New(),
-		seen:    map[string]*list.Element{},
+		seen:    map[string]seenMark{},
 		pending: map[string]chan struct{}{},
 	}
 }
@@ -93,7 +106,11 @@ func (d *dedup) tryReserve(now time.Time, keys []string) attempt {
 	defer d.mu.Unlock()
 	d.expire(now)
 	dup := make([]bool, len(keys))
-	mine := map[string]bool{}
+	res := &reservation{done: make(chan struct{})}
+	var mine map[string]bool // for a large batch; a small one is searched
+	if len(keys) > 8 {
+		mine = make(map[string]bool, len(keys))
+	}
 	for i, k := range keys {
 		if k == "" {
 			continue
@@ -102,20 +119,21 @@ func (d *dedup) tryReserve(now time.Time, keys []string) attempt {
 		if ch, ok := d.pending[k]; ok {
 			return attempt{ch: ch}
 		}
-		if e, ok := d.seen[k]; ok && now.Sub(e.Value.(seenEntry).at) < d.window {
+		if m, ok := d.seen[k]; ok && now.Sub(m.at) < d.window {
 			dup[i] = true
 			continue
 		}
-		if mine[k] {
+		if mine[k] || mine == nil && slices.Contains(res.keys, k) {
 			dup[i] = true
 			continue
 		}
-		mine[k] = true
-	}
-	res := &reservation{done: make(chan struct{})}
-	for k := range mine {
-		d.pending[k] = res.done
+		if mine != nil {
+			mine[k] = true
+		}
 		res.keys = append(res.keys, k)
+	}
+	for _, k := range res.keys {
+		d.pending[k] = res.done
 	}
 	return attempt{dup: dup, res: res}
 }
@@ -126,15 +144,49 @@ func (d *dedup) commit(res *reservation, now time.Time) {
 	defer d.mu.Unlock()
 	for _, k := range res.keys {
 		delete(d.pending, k)
-		if e, ok := d.seen[k]; ok {
-			d.order.Remove(e)
-		}
-		d.seen[k] = d.order.PushBack(seenEntry{key: k, at: now})
-	}
-	for d.order.Len() > d.size {
-		d.forget(d.order.Front())
+		d.push(k, now)
 	}
 	close(res.done)
+}
+
+// push remembers key as seen at now, forgetting the oldest key when size
+// are remembered. An older entry of the same key stays in the ring until
+// its turn, but no longer speaks for the key.
+func (d *dedup) push(key string, now time.Time) {
+	if d.size <= 0 {
+		return
+	}
+	for d.n >= d.size {
+		d.pop()
+	}
+	if d.n == len(d.ring) {
+		d.grow()
+	}
+	e := seenEntry{key: key, seq: d.next, at: now}
+	d.next++
+	d.ring[(d.head+d.n)%len(d.ring)] = e
+	d.n++
+	d.seen[key] = seenMark{seq: e.seq, at: now}
+}
+
+// grow doubles the ring, up to size entries.
+func (d *dedup) grow() {
+	ring := make([]seenEntry, min(max(2*len(d.ring), 64), d.size))
+	for i := range d.n {
+		ring[i] = d.ring[(d.head+i)%len(d.ring)]
+	}
+	d.ring, d.head = ring, 0
+}
+
+// pop forgets the oldest entry.
+func (d *dedup) pop() {
+	e := &d.ring[d.head]
+	if m, ok := d.seen[e.key]; ok && m.seq == e.seq {
+		delete(d.seen, e.key)
+	}
+	*e = seenEntry{}
+	d.head = (d.head + 1) % len(d.ring)
+	d.n--
 }
 
 // release forgets a reservation without remembering its keys, so that the
@@ -150,22 +202,14 @@ func (d *dedup) release(res *reservation) {
 
 // expire forgets the oldest keys that fell out of the window.
 func (d *dedup) expire(now time.Time) {
-	for e := d.order.Front(); e != nil; e = d.order.Front() {
-		if now.Sub(e.Value.(seenEntry).at) < d.window {
-			return
-		}
-		d.forget(e)
+	for d.n > 0 && now.Sub(d.ring[d.head].at) >= d.window {
+		d.pop()
 	}
-}
-
-func (d *dedup) forget(e *list.Element) {
-	delete(d.seen, e.Value.(seenEntry).key)
-	d.order.Remove(e)
 }
 
 // len returns how many keys are remembered.
 func (d *dedup) len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.order.Len()
+	return len(d.seen)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 // The fast path of the decoder reads the commonest body, one flat tutorial
@@ -312,5 +314,27 @@ func plainString(raw json.RawMessage) (string, bool) {
 	if !ascii && !utf8.Valid(in) {
 		return "", false
 	}
+	if w, ok := commonWords[string(in)]; ok {
+		return w, true // no copy
+	}
 	return string(in), true
 }
+
+// commonWords are strings senders repeat in every event (the tutorial
+// event type, media types, metric and unit names), kept once so that
+// decoding them does not copy them.
+var commonWords = func() map[string]string {
+	words := []string{TutorialEventType, "voice", "call", "chat", "email", "message", "callback",
+		"s", "ms", "seconds", "percent", "%", "count", "ratio"}
+	for _, n := range metric.Names() {
+		words = append(words, string(n))
+	}
+	for alias := range tutorialAliases {
+		words = append(words, alias)
+	}
+	m := make(map[string]string, len(words))
+	for _, w := range words {
+		m[w] = w
+	}
+	return m
+}()

@@ -1,10 +1,14 @@
 package webhook
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
 // TestFastTutorialTakesPlainEvents checks which bodies the fast path
@@ -75,4 +79,46 @@ func FuzzFastTutorial(f *testing.F) {
 			t.Fatalf("fast path %+v\ngeneral   %+v\nbody %q", ev, want, body)
 		}
 	})
+}
+
+// TestAppendAnswerMatchesMarshal checks the hand-written answers against
+// encoding/json.
+func TestAppendAnswerMatchesMarshal(t *testing.T) {
+	one, zero := 1, 0
+	for _, a := range []answer{
+		{Status: "accepted", Samples: &one},
+		{Status: "accepted", Samples: &zero, Events: 3, Ignored: 1, Duplicates: 2},
+		{Status: "duplicate", ID: "e1"},
+		{Status: "duplicate", Duplicates: 2},
+		{Status: "ignored", Reason: "event_type \"x\" is not <that>"},
+		{Error: "bad JSON & worse"},
+		{Status: "odd \"status\""},
+		{},
+	} {
+		m, _ := json.Marshal(a)
+		if got, want := string(appendAnswer(nil, a)), string(m)+"\n"; got != want {
+			t.Errorf("appendAnswer(%+v) = %q, want %q", a, got, want)
+		}
+	}
+}
+
+// TestTotalSetKeepsOrderAndLatest checks the totals of a request, below
+// and above the size where the index map takes over.
+func TestTotalSetKeepsOrderAndLatest(t *testing.T) {
+	for _, n := range []int{3, indexAbove + 1, 40} {
+		var ts totalSet
+		for round := range 2 {
+			for i := range n {
+				ts.set(metric.Sample{QueueID: fmt.Sprintf("q%d", i), Metric: metric.Waiting, Value: float64(10*round + i)})
+			}
+		}
+		if len(ts.keys) != n || len(ts.vals) != n {
+			t.Fatalf("n=%d: %d keys, %d values", n, len(ts.keys), len(ts.vals))
+		}
+		for i := range n {
+			if ts.keys[i].queue != fmt.Sprintf("q%d", i) || ts.vals[i].Value != float64(10+i) {
+				t.Fatalf("n=%d: entry %d is %v = %v", n, i, ts.keys[i], ts.vals[i].Value)
+			}
+		}
+	}
 }

@@ -27,18 +27,12 @@ type totalKey struct {
 // tutorial sample of the same queue and metric in the request wins over
 // the derived total.
 func (h *Handler) accumulate(events []event) ([]metric.Sample, int) {
-	var out []metric.Sample
+	out := make([]metric.Sample, 0, 2*len(events))
 	dropped := 0
-	totals := map[totalKey]metric.Sample{}
-	explicit := map[totalKey]bool{}
-	var order []totalKey
-	setTotal := func(s metric.Sample) {
-		k := totalKey{s.QueueID, s.Metric}
-		if _, seen := totals[k]; !seen {
-			order = append(order, k)
-		}
-		totals[k] = s
-	}
+	var totals totalSet
+	var explicit map[totalKey]bool // made on first use
+	var buf []metric.Sample
+	setTotal := totals.set
 	for _, ev := range events {
 		if e := ev.notification; e != nil {
 			if !h.acc.Admit(e.QueueID) {
@@ -50,7 +44,8 @@ func (h *Handler) accumulate(events []event) ([]metric.Sample, int) {
 			own := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Media: s.Media, Agents: s.Agents}
 			out = own.AppendSamples(out, at, metric.SourceWebhook)
 			total := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Total: s.Total}
-			for _, t := range total.AppendSamples(nil, at, metric.SourceWebhook) {
+			buf = total.AppendSamples(buf[:0], at, metric.SourceWebhook)
+			for _, t := range buf {
 				setTotal(t)
 			}
 			continue
@@ -62,6 +57,9 @@ func (h *Handler) accumulate(events []event) ([]metric.Sample, int) {
 			}
 			out = append(out, smp)
 			if smp.MediaType == "" {
+				if explicit == nil {
+					explicit = map[totalKey]bool{}
+				}
 				explicit[totalKey{smp.QueueID, smp.Metric}] = true
 				continue
 			}
@@ -71,17 +69,58 @@ func (h *Handler) accumulate(events []event) ([]metric.Sample, int) {
 			}
 			s := h.acc.Apply(st, false)
 			total := genesys.QueueStats{QueueID: s.QueueID, QueueName: s.QueueName, Total: s.Total}
-			for _, t := range total.AppendSamples(nil, smp.At, smp.Source) {
+			buf = total.AppendSamples(buf[:0], smp.At, smp.Source)
+			for _, t := range buf {
 				if t.Metric == smp.Metric {
 					setTotal(t)
 				}
 			}
 		}
 	}
-	for _, k := range order {
+	for i, k := range totals.keys {
 		if !explicit[k] {
-			out = append(out, totals[k])
+			out = append(out, totals.vals[i])
 		}
 	}
 	return out, dropped
+}
+
+// totalSet holds the latest sample of each queue total, in the order of
+// first appearance. A request has few totals, looked up by a linear
+// search; an index map is made once there are many.
+type totalSet struct {
+	keys  []totalKey
+	vals  []metric.Sample
+	index map[totalKey]int
+}
+
+// indexAbove is how many totals are searched linearly.
+const indexAbove = 16
+
+func (t *totalSet) set(s metric.Sample) {
+	k := totalKey{s.QueueID, s.Metric}
+	if t.index != nil {
+		if i, ok := t.index[k]; ok {
+			t.vals[i] = s
+			return
+		}
+	} else {
+		for i := range t.keys {
+			if t.keys[i] == k {
+				t.vals[i] = s
+				return
+			}
+		}
+	}
+	t.keys = append(t.keys, k)
+	t.vals = append(t.vals, s)
+	switch {
+	case t.index != nil:
+		t.index[k] = len(t.keys) - 1
+	case len(t.keys) > indexAbove:
+		t.index = make(map[totalKey]int, 2*len(t.keys))
+		for i, key := range t.keys {
+			t.index[key] = i
+		}
+	}
 }

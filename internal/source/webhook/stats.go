@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -89,13 +90,65 @@ func (h *Handler) respond(w http.ResponseWriter, code int, result string, a answ
 	if h.onResult != nil {
 		h.onResult(result)
 	}
+	// The values are shared, read-only slices: net/http never changes them.
 	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr["Content-Type"] = headerJSON
+	hdr["Cache-Control"] = headerNoStore
+	hdr["X-Content-Type-Options"] = headerNoSniff
 	w.WriteHeader(code)
-	b, _ := json.Marshal(a)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(appendAnswer(make([]byte, 0, 96), a))
+}
+
+var (
+	headerJSON    = []string{"application/json; charset=utf-8"}
+	headerNoStore = []string{"no-store"}
+	headerNoSniff = []string{"nosniff"}
+)
+
+// appendAnswer appends the JSON of a and a newline, as json.Marshal would
+// write it; answers without free text (the common ones) without
+// reflection.
+func appendAnswer(b []byte, a answer) []byte {
+	if a.Reason != "" || a.ID != "" || a.Error != "" || !plainStatus(a.Status) {
+		m, _ := json.Marshal(a)
+		return append(append(b, m...), '\n')
+	}
+	b = append(b, '{')
+	sep := func() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+	}
+	if a.Status != "" {
+		b = append(append(append(b, `"status":"`...), a.Status...), '"')
+	}
+	num := func(name string, v int) {
+		sep()
+		b = strconv.AppendInt(append(append(append(b, '"'), name...), `":`...), int64(v), 10)
+	}
+	if a.Samples != nil {
+		num("samples", *a.Samples)
+	}
+	if a.Events != 0 {
+		num("events", a.Events)
+	}
+	if a.Ignored != 0 {
+		num("ignored", a.Ignored)
+	}
+	if a.Duplicates != 0 {
+		num("duplicates", a.Duplicates)
+	}
+	return append(b, '}', '\n')
+}
+
+// plainStatus reports whether a status word needs no JSON escaping.
+func plainStatus(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // fail writes a JSON error answer.

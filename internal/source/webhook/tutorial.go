@@ -77,9 +77,20 @@ var unitHelp = map[metric.Unit]string{
 	metric.Count:   "count",
 }
 
+// nameReplacer writes '-', ' ' and '.' as '_'.
+var nameReplacer = strings.NewReplacer("-", "_", " ", "_", ".", "_")
+
 // normName lower-cases a metric or unit name and writes '-', ' ' and '.' as '_'.
 func normName(s string) string {
-	return strings.NewReplacer("-", "_", " ", "_", ".", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '%'
+	}
+	if plain {
+		return s // already normal: the common case
+	}
+	return nameReplacer.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
 
 // tutorialMetric maps a tutorial metric name to the vocabulary.
@@ -120,10 +131,21 @@ func checkQueueID(id, field string) error {
 		return fmt.Errorf("missing field %s", field)
 	case len(id) > maxQueueID:
 		return fmt.Errorf("field %s: a queue id is at most %d bytes", field, maxQueueID)
-	case strings.IndexFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\uFFFD' }) >= 0:
+	case !printableASCII(id) && strings.IndexFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\uFFFD' }) >= 0:
 		return fmt.Errorf("field %s: %s contains spaces or control characters", field, quote(id))
 	}
 	return nil
+}
+
+// printableASCII reports whether s is ASCII without spaces or control
+// characters.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // normMedia normalises a media type: lower case, "call" is "voice".
