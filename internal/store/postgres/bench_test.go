@@ -150,3 +150,27 @@ func BenchmarkClaim(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInboxAppend appends webhook requests of 10 samples to the inbox
+// from 64 × GOMAXPROCS concurrent callers, as a follower's webhook does
+// under load, and reports requests made durable per second.
+func BenchmarkInboxAppend(b *testing.B) {
+	s := openTest(b, pgtest.DSN(b))
+	defer s.Close()
+	samples := make([]metric.Sample, 10)
+	for i := range samples {
+		samples[i] = metric.Sample{QueueID: fmt.Sprintf("q%d", i), Metric: metric.ServiceLevel, Value: 61.5,
+			At: time.Now(), Source: metric.SourceWebhook}
+	}
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.AppendInbox(b.Context(), samples); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+}

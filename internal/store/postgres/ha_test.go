@@ -328,3 +328,48 @@ func TestInbox(t *testing.T) {
 		t.Fatalf("after deleting: %+v, %v; want the third sample only", es, err)
 	}
 }
+
+// TestInboxGroupCommit: concurrent appends share transactions yet each one
+// is stored exactly once; appends after Close fail instead of hanging.
+func TestInboxGroupCommit(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, pgtest.DSN(t))
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- s.AppendInbox(ctx, []metric.Sample{{QueueID: fmt.Sprintf("q%03d", i), Metric: metric.Waiting,
+				Value: float64(i), At: time.Unix(int64(i), 0).UTC()}})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := s.ReadInbox(ctx, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range es {
+		for _, smp := range e.Samples {
+			seen[smp.QueueID]++
+		}
+	}
+	if len(es) != n || len(seen) != n {
+		t.Fatalf("%d entries for %d queues, want %d of each", len(es), len(seen), n)
+	}
+	var groups int
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT xmin::text) FROM inbox`).Scan(&groups); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d appends in %d transactions", n, groups)
+	s.Close()
+	if err := s.AppendInbox(ctx, []metric.Sample{{QueueID: "late"}}); err == nil {
+		t.Fatal("AppendInbox after Close succeeded")
+	}
+}

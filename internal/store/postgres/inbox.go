@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,8 +23,9 @@ type InboxEntry struct {
 }
 
 // AppendInbox stores samples for the leader to evaluate and announces them
-// with NOTIFY, in one transaction: when it returns nil the samples are
-// durable.
+// with NOTIFY: when it returns nil the samples are durable. Calls made at
+// the same time share one transaction (group commit), so concurrent webhook
+// requests do not each wait for their own flush to disk.
 func (s *Store) AppendInbox(ctx context.Context, samples []metric.Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -32,17 +34,75 @@ func (s *Store) AppendInbox(ctx context.Context, samples []metric.Sample) error 
 	if err != nil {
 		return fmt.Errorf("postgres: inbox: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO inbox (samples) VALUES ($1)`, string(data)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, inboxChannel, s.schema)
-		return err
+	s.inboxOnce.Do(func() {
+		s.inboxCh = make(chan inboxReq)
+		go s.inboxWriter()
 	})
-	if err != nil {
-		return fmt.Errorf("postgres: inbox: %w", err)
+	done := make(chan error, 1)
+	select {
+	case s.inboxCh <- inboxReq{data: string(data), done: done}:
+	case <-ctx.Done():
+		return fmt.Errorf("postgres: inbox: %w", ctx.Err())
+	case <-s.closed:
+		return errors.New("postgres: inbox: store closed")
 	}
-	return nil
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("postgres: inbox: %w", ctx.Err())
+	}
+}
+
+// inboxReq is one AppendInbox call waiting for its group's transaction.
+type inboxReq struct {
+	data string
+	done chan<- error
+}
+
+// maxInboxGroup caps the requests written in one transaction.
+const maxInboxGroup = 256
+
+// inboxWriter writes the inbox requests queued while the previous group's
+// transaction ran in the next one, until the store closes.
+func (s *Store) inboxWriter() {
+	for {
+		var group []inboxReq
+		select {
+		case r := <-s.inboxCh:
+			group = append(group, r)
+		case <-s.closed:
+			return
+		}
+	fill:
+		for len(group) < maxInboxGroup {
+			select {
+			case r := <-s.inboxCh:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		data := make([]string, len(group))
+		for i, r := range group {
+			data[i] = r.data
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO inbox (samples) SELECT unnest($1::text[])`, data); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, inboxChannel, s.schema)
+			return err
+		})
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("postgres: inbox: %w", err)
+		}
+		for _, r := range group {
+			r.done <- err
+		}
+	}
 }
 
 // ReadInbox returns up to limit inbox entries, oldest first. Entries stay

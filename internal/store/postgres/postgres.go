@@ -47,6 +47,10 @@ type Store struct {
 	bulkFrom int
 
 	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
+
+	inboxOnce sync.Once
+	inboxCh   chan inboxReq // AppendInbox calls for the group writer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -98,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)
 	}
-	s := &Store{pool: pool, bulkFrom: o.bulkFrom}
+	s := &Store{pool: pool, bulkFrom: o.bulkFrom, closed: make(chan struct{})}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)
@@ -129,7 +133,10 @@ func lockKey(purpose, schema string) int64 {
 
 // Close closes the connections. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.pool.Close()
+	})
 	return nil
 }
 
