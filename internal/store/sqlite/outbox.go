@@ -112,12 +112,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
 	now := ns(req.Now)
-	query := sqlClaim
+	var rows *sql.Rows
+	var err error
+	args := []any{req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination, limitArg(req.Limit, store.DefaultLimit)}
 	if req.Destination == "" {
-		query = sqlClaimAny
+		rows, err = s.w.QueryContext(ctx, sqlClaimAny, args...)
+	} else {
+		rows, err = s.stmts.claim.QueryContext(ctx, args...)
 	}
-	rows, err := s.w.QueryContext(ctx, query, req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination,
-		limitArg(req.Limit, store.DefaultLimit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
@@ -131,6 +133,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 	}
 	return ds, nil
 }
+
+// sqlFinish records an attempt's outcome on a delivery claimed by ?7, and
+// sqlInsAttempt logs the attempt.
+const (
+	sqlFinish = `UPDATE outbox SET status = ?1, attempts = attempts + 1,
+			next_attempt_at = COALESCE(?2, next_attempt_at),
+			last_error = CASE WHEN ?3 = '' THEN last_error ELSE ?3 END,
+			claimed_by = '', lease_until = 0, updated_at = ?4, sent_at = COALESCE(?5, sent_at)
+		WHERE id = ?6 AND status = 'inflight' AND claimed_by = ?7`
+	sqlInsAttempt = `INSERT INTO delivery_attempts (delivery_id, at, status, error, code, duration_ns)
+		VALUES (?, ?, ?, ?, ?, ?)`
+)
 
 // FinishDelivery implements store.Store.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, owner string, o store.Outcome) error {
@@ -159,12 +173,7 @@ func (s *Store) finish(ctx context.Context, id int64, owner string, o store.Outc
 	if o.Status == store.StatusPending {
 		next = ns(o.NextAttemptAt)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?1, attempts = attempts + 1,
-			next_attempt_at = COALESCE(?2, next_attempt_at),
-			last_error = CASE WHEN ?3 = '' THEN last_error ELSE ?3 END,
-			claimed_by = '', lease_until = 0, updated_at = ?4, sent_at = COALESCE(?5, sent_at)
-		WHERE id = ?6 AND status = 'inflight' AND claimed_by = ?7`,
-		string(o.Status), next, o.Error, at, sentAt, id, owner)
+	res, err := tx.StmtContext(ctx, s.stmts.finish).ExecContext(ctx, string(o.Status), next, o.Error, at, sentAt, id, owner)
 	if err != nil {
 		return err
 	}
@@ -173,8 +182,8 @@ func (s *Store) finish(ctx context.Context, id int64, owner string, o store.Outc
 	} else if n == 0 {
 		return missing(ctx, tx, id, store.ErrLeaseLost)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error, code, duration_ns)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, at, string(o.Status), o.Error, o.Code, int64(o.Duration)); err != nil {
+	if _, err := tx.StmtContext(ctx, s.stmts.insAttempt).ExecContext(ctx, id, at, string(o.Status), o.Error, o.Code,
+		int64(o.Duration)); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -14,17 +14,19 @@ func (s *Store) PutRef(ctx context.Context, r store.Ref) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("sqlite: put ref: %w", err)
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO refs (destination, episode_id, key, value, updated_at)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (destination, episode_id) DO UPDATE SET key = excluded.key, value = excluded.value,
-			updated_at = excluded.updated_at`,
-		r.Destination, r.EpisodeID, r.Key, r.Value, ns(r.UpdatedAt))
+	_, err := s.stmts.putRef.ExecContext(ctx, r.Destination, r.EpisodeID, r.Key, r.Value, ns(r.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: put ref %s/%s: %w", r.Destination, r.EpisodeID, err)
 	}
 	s.ckpt.committed()
 	return nil
 }
+
+// sqlPutRef stores (replaces) a ref.
+const sqlPutRef = `INSERT INTO refs (destination, episode_id, key, value, updated_at)
+	VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (destination, episode_id) DO UPDATE SET key = excluded.key, value = excluded.value,
+		updated_at = excluded.updated_at`
 
 // GetRef implements store.Store.
 func (s *Store) GetRef(ctx context.Context, destination, episodeID string) (store.Ref, error) {

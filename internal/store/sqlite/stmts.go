@@ -6,13 +6,18 @@ import (
 	"errors"
 )
 
-// stmts are the statements Commit runs many times per batch, prepared once
-// on the writer connection and bound to each transaction with Tx.Stmt.
+// stmts are the statements Commit runs many times per batch, and those the
+// dispatcher runs for every delivery (claim, finish, ref), prepared once on
+// the writer connection and bound to each transaction with Tx.Stmt.
 type stmts struct {
 	insTransition *sql.Stmt
 	insOutbox     *sql.Stmt
 	upsSeries     *sql.Stmt
 	upsEpisode    *sql.Stmt
+	claim         *sql.Stmt
+	finish        *sql.Stmt
+	insAttempt    *sql.Stmt
+	putRef        *sql.Stmt
 }
 
 const (
@@ -42,6 +47,10 @@ func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.insOutbox, sqlInsOutbox},
 		{&s.upsSeries, sqlUpsSeries},
 		{&s.upsEpisode, sqlUpsEpisode},
+		{&s.claim, sqlClaim},
+		{&s.finish, sqlFinish},
+		{&s.insAttempt, sqlInsAttempt},
+		{&s.putRef, sqlPutRef},
 	} {
 		st, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -54,7 +63,7 @@ func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insTransition, s.insOutbox, s.upsSeries, s.upsEpisode} {
+	for _, st := range []*sql.Stmt{s.insTransition, s.insOutbox, s.upsSeries, s.upsEpisode, s.claim, s.finish, s.insAttempt, s.putRef} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
