@@ -27,6 +27,16 @@ type heartbeater struct {
 	n    *opsgenie.Notifier
 }
 
+// deliveryClient is the HTTP client of the notifiers: the default transport
+// (proxy from the environment, dial and TLS timeouts), keeping enough idle
+// connections per vendor host for the dispatcher's workers and the OpsGenie
+// status checks, instead of dialing anew for all but two requests at once.
+func deliveryClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}
+
 // buildDestinations makes one notifier per configured destination. Every
 // notifier shares client (its transport and connection pool); each send's
 // deadline is set by the dispatcher.

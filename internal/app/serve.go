@@ -149,7 +149,7 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		st.Close()
 		return nil, err
 	}
-	dests, err := buildDestinations(cfg, &http.Client{Transport: http.DefaultTransport})
+	dests, err := buildDestinations(cfg, deliveryClient())
 	if err != nil {
 		return fail(err)
 	}

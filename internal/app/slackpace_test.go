@@ -7,7 +7,7 @@ import (
 
 // liftSlackPacing stops the Slack notifiers of list from pacing their own
 // requests (about one post a second per channel), for tests whose fake
-// Slack is told not to enforce Slack's limits. Call it before dispatching.
+// Slack is told not to enforce Slack's limits.
 func liftSlackPacing(list []notify.Destination) {
 	for _, d := range list {
 		if n, ok := d.Notifier.(*slack.Notifier); ok {

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
@@ -95,8 +96,8 @@ type Notifier struct {
 	client    *http.Client
 	now       func() time.Time
 
-	posts   *notify.KeyedLimiter // chat.postMessage, per channel
-	updates *notify.Limiter      // chat.update
+	posts   atomic.Pointer[notify.KeyedLimiter] // chat.postMessage, per channel
+	updates atomic.Pointer[notify.Limiter]      // chat.update
 
 	stormMu sync.Mutex
 	current *storm            // the open storm new breaches join, or nil
@@ -161,10 +162,10 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 // SetPacing replaces the pacing of the notifier's requests: postRate
 // chat.postMessage calls a second per channel with bursts of postBurst, and
 // updateRate chat.update calls a second with bursts of updateBurst; a rate
-// ≤ 0 does not pace. It must be called before the first send.
+// ≤ 0 does not pace. Requests already waiting keep their old pacing.
 func (n *Notifier) SetPacing(postRate float64, postBurst int, updateRate float64, updateBurst int) {
-	n.posts = notify.NewKeyedLimiter(postRate, postBurst, n.cfg.Clock)
-	n.updates = notify.NewLimiter(updateRate, updateBurst, n.cfg.Clock)
+	n.posts.Store(notify.NewKeyedLimiter(postRate, postBurst, n.cfg.Clock))
+	n.updates.Store(notify.NewLimiter(updateRate, updateBurst, n.cfg.Clock))
 }
 
 // Name returns the destination's name.
@@ -277,9 +278,9 @@ func (n *Notifier) pacedCall(ctx context.Context, method string, req chatRequest
 	var err error
 	switch method {
 	case "chat.postMessage":
-		err = n.posts.Wait(ctx, req.Channel)
+		err = n.posts.Load().Wait(ctx, req.Channel)
 	case "chat.update":
-		err = n.updates.Wait(ctx)
+		err = n.updates.Load().Wait(ctx)
 	}
 	if err != nil {
 		return answer{}, 0, &notify.Error{
