@@ -127,6 +127,9 @@ func (s *Server) buildQueues(series []alert.SeriesView, queues []alert.QueueView
 			}
 			qj.Series = append(qj.Series, sj)
 		}
+		if qj.State == alert.OK && !slices.ContainsFunc(boardMetrics, func(n metric.Name) bool { _, ok := q.Values[n]; return ok }) {
+			continue // e.g. a media type with nothing but its service-level target
+		}
 		for _, sl := range s.opts.Silences.Active("", q.QueueID, q.QueueName, now) {
 			qj.Silences = append(qj.Silences, sl.ID)
 		}

@@ -83,6 +83,11 @@ func TestQueuesAndAlerts(t *testing.T) {
 			metric.ServiceLevel: 95, metric.LongestWait: 10,
 		})
 	}
+	// A media type that reported nothing but its target is not a row.
+	if err := e.eng.Observe(context.Background(), metric.Sample{QueueID: supportID, QueueName: "Support", MediaType: "email",
+		Metric: metric.ServiceLevelTarget, Value: 80, At: t0}); err != nil {
+		t.Fatal(err)
+	}
 	var qs struct {
 		Queues []queueJSON `json:"queues"`
 	}

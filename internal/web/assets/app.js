@@ -54,9 +54,13 @@ function dur(sec) {
   return Math.floor(sec / 3600) + "h " + String(Math.floor((sec % 3600) / 60)).padStart(2, "0") + "m";
 }
 
+// serverNow is the server's clock (the demo runs on simulated time), from
+// the skew seen in the last answer that carried generated_at.
+function serverNow() { return Date.now() + (ui.skew || 0); }
+
 function ago(t) {
-  if (!t) return "–";
-  const s = (Date.now() - new Date(t).getTime()) / 1000;
+  if (!t || new Date(t).getFullYear() < 2001) return "–";
+  const s = (serverNow() - new Date(t).getTime()) / 1000;
   if (s < 0) return "in " + dur(-s);
   if (s < 5) return "just now";
   return dur(s) + " ago";
@@ -326,6 +330,7 @@ async function loadBoard() {
   const [q, a] = await Promise.all([api("/api/v1/queues"), api("/api/v1/alerts")]);
   ui.queues = q.queues;
   ui.alerts = a.alerts;
+  ui.skew = new Date(q.generated_at).getTime() - Date.now();
 }
 
 // ---- queue page ---------------------------------------------------------
