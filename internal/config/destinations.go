@@ -10,6 +10,9 @@ import (
 const (
 	maxTags   = 20
 	maxTagLen = 50
+	// maxWorkers bounds a destination's sends in flight: far more than a
+	// vendor's rate limits let through.
+	maxWorkers = 1024
 )
 
 var responderTypes = []string{"team", "user", "escalation", "schedule"}
@@ -96,6 +99,9 @@ func (d *decoder) validateDestination(p string, dst *Destination) {
 	}
 	if dst.Burst < 0 {
 		d.at(p+".burst", "must not be negative")
+	}
+	if d.present[p+".workers"] && (dst.Workers < 1 || dst.Workers > maxWorkers) {
+		d.atf(p+".workers", "must be between 1 and %d", maxWorkers)
 	}
 	if dst.Retry.Initial > dst.Retry.Max {
 		d.atf(p+".retry.initial", "must not be longer than retry.max (%s)", dst.Retry.Max)

@@ -18,7 +18,7 @@ var fixtures = map[string][]string{
 	"bad-unknown-key.yaml": {
 		`1: lissten: unknown key; did you mean "listen"?`,
 		`6: rules[0].clear_fr: unknown key; did you mean "clear_for"?`,
-		`11: destinations[0].pager: unknown key; known keys are name, type, url, api_key, api_key_file, token, token_file, channel, routing_key, routing_key_file, secret, secret_file, responders, tags, heartbeat, timeout, rate, burst, retry, templates`,
+		`11: destinations[0].pager: unknown key; known keys are name, type, url, api_key, api_key_file, token, token_file, channel, routing_key, routing_key_file, secret, secret_file, responders, tags, heartbeat, timeout, rate, burst, workers, retry, templates`,
 	},
 	"bad-wrong-types.yaml": {
 		`1: engine: must be a mapping of keys, not a list`,
@@ -111,6 +111,8 @@ var fixtures = map[string][]string{
 		`17: destinations[6].type: is required (opsgenie, jsm, slack, pagerduty, webhook)`,
 		`21: destinations[7].token: is not used by type opsgenie`,
 		`22: destinations[7].channel: is not used by type opsgenie`,
+		`26: destinations[8].workers: must be between 1 and 1024`,
+		`30: destinations[9].workers: must be between 1 and 1024`,
 	},
 	"bad-responders.yaml": {
 		`6: destinations[0].responders[0].type: unknown responder type "squad"; use one of team, user, escalation, schedule`,

@@ -170,6 +170,7 @@ type Destination struct {
 	Timeout    Duration    `yaml:"timeout"` // per request; default 10s
 	Rate       float64     `yaml:"rate"`    // requests per second; default per type
 	Burst      int         `yaml:"burst"`   // default per type
+	Workers    int         `yaml:"workers"` // sends in flight at once; 0 is the dispatcher's default, 8
 	Retry      Retry       `yaml:"retry"`
 	Templates  Templates   `yaml:"templates"` // opsgenie, jsm, slack, pagerduty
 	Line       int         `yaml:"-"`

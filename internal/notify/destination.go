@@ -44,6 +44,9 @@ func newDestRun(d *Dispatcher, dest Destination) *destRun {
 	if dest.Timeout <= 0 {
 		dest.Timeout = DefaultTimeout
 	}
+	if dest.Workers <= 0 {
+		dest.Workers = d.opts.Workers
+	}
 	r := &destRun{
 		d: d, dest: dest,
 		lim:      NewLimiter(dest.Rate, dest.Burst, d.clock),
@@ -76,7 +79,7 @@ func (r *destRun) nudge() {
 func (r *destRun) free() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.d.opts.Workers - r.busy
+	return r.dest.Workers - r.busy
 }
 
 // loop claims and starts deliveries until ctx ends; the sends it started are

@@ -56,6 +56,8 @@ type Destination struct {
 	// Confirming notifier, the send and then its confirmation, each),
 	// independent of anything else; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Workers is the most sends in flight at once; 0 means Options.Workers.
+	Workers int
 	// Rate is the most sends per second, Burst the most at once; Rate ≤ 0
 	// means no limit.
 	Rate  float64
@@ -76,7 +78,8 @@ type Options struct {
 	// processes sharing a store. Default: host name, process id and a random
 	// suffix.
 	Owner string
-	// Workers is the most sends in flight per destination; default 8.
+	// Workers is the most sends in flight per destination without its own
+	// Destination.Workers; default 8.
 	Workers int
 	// MaxBatch is the most deliveries handed to one NotifyBatch; default 50.
 	MaxBatch int

@@ -18,13 +18,13 @@ func TestFromConfig(t *testing.T) {
 	n := &fakeNotifier{}
 	got := FromConfig(config.Destination{
 		Name: "oncall", Type: "opsgenie", APIKey: "secret", Timeout: config.Duration(7 * time.Second),
-		Rate: 5, Burst: 10, Retry: config.Retry{Initial: config.Duration(time.Second),
+		Rate: 5, Burst: 10, Workers: 16, Retry: config.Retry{Initial: config.Duration(time.Second),
 			Max: config.Duration(time.Minute), MaxRetryAfter: config.Duration(2 * time.Minute)},
 	}, n)
-	want := Destination{Name: "oncall", Type: "opsgenie", Notifier: n, Timeout: 7 * time.Second, Rate: 5, Burst: 10,
+	want := Destination{Name: "oncall", Type: "opsgenie", Notifier: n, Timeout: 7 * time.Second, Rate: 5, Burst: 10, Workers: 16,
 		Backoff: Backoff{Initial: time.Second, Max: time.Minute, MaxRetryAfter: 2 * time.Minute}}
 	if got.Name != want.Name || got.Type != want.Type || got.Notifier != want.Notifier || got.Timeout != want.Timeout ||
-		got.Rate != want.Rate || got.Burst != want.Burst || got.Backoff.Initial != want.Backoff.Initial ||
+		got.Rate != want.Rate || got.Burst != want.Burst || got.Workers != want.Workers || got.Backoff.Initial != want.Backoff.Initial ||
 		got.Backoff.Max != want.Backoff.Max || got.Backoff.MaxRetryAfter != want.Backoff.MaxRetryAfter {
 		t.Errorf("FromConfig = %+v, want %+v", got, want)
 	}

@@ -175,28 +175,39 @@ func TestOrderingPerKey(t *testing.T) {
 }
 
 func TestParallelAcrossKeys(t *testing.T) {
-	st := openStore(t)
-	const keys = 3
-	var wg sync.WaitGroup
-	wg.Add(keys)
-	arrived := make(chan struct{})
-	go func() { wg.Wait(); close(arrived) }()
-	n := &fakeNotifier{fn: func(ctx context.Context, _ store.Delivery, _ *store.Ref) (Receipt, error) {
-		wg.Done()
-		select { // every send waits until all keys are in flight at once
-		case <-arrived:
-			return Receipt{Code: 202}, nil
-		case <-ctx.Done():
-			return Receipt{}, errors.New("keys were not sent in parallel")
-		}
-	}}
-	d := NewDispatcher(st, []Destination{{Name: "oncall", Notifier: n, Timeout: guard}},
-		Options{Workers: keys, Logger: quietLogger()})
-	for i := range keys {
-		commit(t, st, tr(fmt.Sprintf("q%d_sla", i), fmt.Sprintf("e%d", i), alert.ActionCreate, time.Now(), "oncall"))
+	for _, tc := range []struct {
+		name    string
+		workers int // Options.Workers
+		dest    int // Destination.Workers
+	}{
+		{name: "dispatcher's workers", workers: 3},
+		{name: "destination's own workers", workers: 1, dest: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			const keys = 3
+			var wg sync.WaitGroup
+			wg.Add(keys)
+			arrived := make(chan struct{})
+			go func() { wg.Wait(); close(arrived) }()
+			n := &fakeNotifier{fn: func(ctx context.Context, _ store.Delivery, _ *store.Ref) (Receipt, error) {
+				wg.Done()
+				select { // every send waits until all keys are in flight at once
+				case <-arrived:
+					return Receipt{Code: 202}, nil
+				case <-ctx.Done():
+					return Receipt{}, errors.New("keys were not sent in parallel")
+				}
+			}}
+			d := NewDispatcher(st, []Destination{{Name: "oncall", Notifier: n, Timeout: guard, Workers: tc.dest}},
+				Options{Workers: tc.workers, Logger: quietLogger()})
+			for i := range keys {
+				commit(t, st, tr(fmt.Sprintf("q%d_sla", i), fmt.Sprintf("e%d", i), alert.ActionCreate, time.Now(), "oncall"))
+			}
+			start(t, d)
+			waitFor(t, "all sent", func() bool { return countStatus(t, st, "oncall", store.StatusSent) == keys })
+		})
 	}
-	start(t, d)
-	waitFor(t, "all sent", func() bool { return countStatus(t, st, "oncall", store.StatusSent) == keys })
 }
 
 func TestRestartTakesOverInflight(t *testing.T) {
