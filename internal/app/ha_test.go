@@ -1,20 +1,14 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,16 +16,11 @@ import (
 	"github.com/queuewatch/queuewatch/internal/config"
 	fakegenesys "github.com/queuewatch/queuewatch/internal/fake/genesys"
 	fakeslack "github.com/queuewatch/queuewatch/internal/fake/slack"
-	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/sim"
 	"github.com/queuewatch/queuewatch/internal/store"
 	"github.com/queuewatch/queuewatch/internal/store/postgres"
 	"github.com/queuewatch/queuewatch/internal/store/postgres/pgtest"
 )
-
-// haChildEnv names the configuration file a re-executed test binary serves
-// as one replica of TestHAFailoverUnderStorm.
-const haChildEnv = "QUEUEWATCH_TEST_HA_CONFIG"
 
 // haQueues is the number of queues the storm breaches at once.
 const haQueues = 12
@@ -49,78 +38,11 @@ const haRule = `  - name: sla
     notify: [oncall, cc-slack]
 `
 
-// haChild serves the configuration at path as serve does, with the test
-// changes of crashChild: claims of a dead replica expire after about 3 s
-// (send timeout 2 s plus 1 s) instead of 25 s, and Slack pacing is lifted.
-// It prints its address and each change of role on stdout.
-func haChild(path string) int {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg, err := config.Load(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	svc, err := Start(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
-	}
-	liftSlackPacing(svc.dests.list)
-	svc.dispatcher = notify.NewDispatcher(svc.store, svc.dests.list, notify.Options{
-		Logger: log, Observer: svc.metrics, Workers: 2, LeaseMargin: time.Second, Tick: 200 * time.Millisecond,
-	})
-	fmt.Printf("listening %s\n", svc.Addr())
-	if err := svc.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
-	}
-	return 0
-}
-
-// replica is one child process of the HA test.
-type replica struct {
-	name string
-	cmd  *exec.Cmd
-	addr string
-	done chan error
-}
-
-func startReplica(t *testing.T, name, cfgPath string, stderr io.Writer) *replica {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), haChildEnv+"="+cfgPath)
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
-	if err != nil || !ok {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("replica %s said %q (%v)", name, line, err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	r := &replica{name: name, cmd: cmd, addr: addr, done: make(chan error, 1)}
-	go func() { r.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-r.done
-		r.done <- nil
-	})
-	return r
-}
-
-// role asks the replica's /readyz for its role; "" when it does not answer.
-func (r *replica) role() string {
+// roleAt asks the /readyz of the service at addr for its role; "" when
+// it does not answer or is not ready.
+func roleAt(addr string) string {
 	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://" + r.addr + "/readyz")
+	resp, err := c.Get("http://" + addr + "/readyz")
 	if err != nil {
 		return ""
 	}
@@ -135,14 +57,14 @@ func (r *replica) role() string {
 	return body.Role
 }
 
-// leaderOf returns the replica that says it leads, or nil.
-func leaderOf(rs []*replica) *replica {
-	for _, r := range rs {
-		if r.role() == "leader" {
-			return r
+// leaderOf returns the index of the replica that says it leads, or -1.
+func leaderOf(rs []*crashProc, among []int) int {
+	for _, i := range among {
+		if roleAt(rs[i].currentAddr()) == "leader" {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // TestHAFailoverUnderStorm runs three replicas on one PostgreSQL database,
@@ -195,28 +117,37 @@ genesys:
 	defer stderr.Close()
 	t.Cleanup(func() {
 		if t.Failed() {
-			b, _ := os.ReadFile(stderr.Name())
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			t.Logf("the replicas' warnings and errors (last 6 kB):\n%s", b)
+			t.Logf("the replicas' warnings and errors (last 4 kB):\n%s", (&crashProc{stderr: stderr}).stderrTail())
 		}
 	})
-	var rs []*replica
-	for i := range 3 {
-		rs = append(rs, startReplica(t, fmt.Sprintf("r%d", i), cfgPath, stderr))
+	// The replicas are re-executions of this test binary serving the
+	// configuration as the crash test's child does (short claim leases).
+	var rs []*crashProc
+	for range 3 {
+		p := &crashProc{t: t, config: cfgPath, stderr: stderr}
+		t.Cleanup(func() {
+			p.mu.Lock()
+			cmd := p.cmd
+			p.mu.Unlock()
+			if cmd != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+			}
+		})
+		p.start()
+		rs = append(rs, p)
 	}
-	var lead *replica
-	waitEvery(t, 20*time.Second, 50*time.Millisecond, "a leader", func() bool { lead = leaderOf(rs); return lead != nil }, nil)
-	for _, r := range rs {
+	lead := -1
+	waitEvery(t, 20*time.Second, 50*time.Millisecond, "a leader", func() bool { lead = leaderOf(rs, []int{0, 1, 2}); return lead >= 0 }, nil)
+	for i, r := range rs {
 		want := 0.0
-		if r == lead {
+		if i == lead {
 			want = 1
-		} else if role := r.role(); role != "follower" {
-			t.Fatalf("replica %s is %q while %s leads", r.name, role, lead.name)
+		} else if role := roleAt(r.currentAddr()); role != "follower" {
+			t.Fatalf("replica %d is %q while %d leads", i, role, lead)
 		}
-		if got := scrape(t, r.addr, "queuewatch_leader"); got != want {
-			t.Errorf("replica %s: queuewatch_leader %v, want %v", r.name, got, want)
+		if got := scrape(t, r.currentAddr(), "queuewatch_leader"); got != want {
+			t.Errorf("replica %d: queuewatch_leader %v, want %v", i, got, want)
 		}
 	}
 
@@ -236,27 +167,23 @@ genesys:
 
 	// Kill the leader mid-storm.
 	killedAt := time.Now()
-	if err := lead.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-lead.done
-	lead.done <- nil
-	t.Logf("killed leader %s with %d of %d queues paged", lead.name, opened(), haQueues)
-	var survivors []*replica
-	for _, r := range rs {
-		if r != lead {
-			survivors = append(survivors, r)
+	rs[lead].kill()
+	t.Logf("killed leader %d with %d of %d queues paged", lead, opened(), haQueues)
+	var survivors []int
+	for i := range rs {
+		if i != lead {
+			survivors = append(survivors, i)
 		}
 	}
-	var next *replica
-	waitEvery(t, 25*time.Second, 20*time.Millisecond, "a new leader", func() bool { next = leaderOf(survivors); return next != nil }, nil)
+	next := -1
+	waitEvery(t, 25*time.Second, 20*time.Millisecond, "a new leader", func() bool { next = leaderOf(rs, survivors); return next >= 0 }, nil)
 	failover := time.Since(killedAt)
-	t.Logf("replica %s leads %v after the kill", next.name, failover.Round(time.Millisecond))
+	t.Logf("replica %d leads %v after the kill", next, failover.Round(time.Millisecond))
 	if failover > 20*time.Second {
 		t.Errorf("failover took %v, want at most 20s", failover)
 	}
-	if got := scrape(t, next.addr, "queuewatch_leader"); got != 1 {
-		t.Errorf("new leader %s: queuewatch_leader %v, want 1", next.name, got)
+	if got := scrape(t, rs[next].currentAddr(), "queuewatch_leader"); got != 1 {
+		t.Errorf("new leader %d: queuewatch_leader %v, want 1", next, got)
 	}
 
 	// Every queue pages, then the storm ends and every queue recovers.
@@ -290,14 +217,10 @@ genesys:
 		counts, _ := watch.PendingCounts(context.Background())
 		return fmt.Sprintf("owed: %v; OpsGenie: %d alerts", counts, len(h.og.Alerts()))
 	})
-	for _, r := range survivors {
-		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
+	for _, i := range survivors {
+		if err := rs[i].stop(); err != nil {
+			t.Errorf("replica %d did not stop cleanly: %v", i, err)
 		}
-		if err := <-r.done; err != nil {
-			t.Errorf("replica %s did not stop cleanly: %v", r.name, err)
-		}
-		r.done <- nil
 	}
 	checkHA(t, h, dsn, keys, killedAt)
 }
@@ -488,7 +411,7 @@ func TestHAWebhookThroughFollowerAndHandOver(t *testing.T) {
 	a, stopA := startOnPostgres(t, h, dsn, "a", top)
 	waitFor(t, 20*time.Second, "a to lead", func() bool { return a.ha.role() == "leader" }, nil)
 	b, _ := startOnPostgres(t, h, dsn, "b", top)
-	if role := (&replica{addr: b.Addr()}).role(); role != "follower" {
+	if role := roleAt(b.Addr()); role != "follower" {
 		t.Fatalf("b's /readyz role %q, want follower", role)
 	}
 	alertOf := func(q int) (open, closed int) {

@@ -68,9 +68,6 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
-	if path := os.Getenv(haChildEnv); path != "" {
-		os.Exit(haChild(path))
-	}
 	os.Exit(m.Run())
 }
 
