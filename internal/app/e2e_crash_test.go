@@ -540,6 +540,14 @@ func (w *crashWorkload) check(t *testing.T, fed [crashQueues]int) {
 			t.Errorf("%s: stored transitions %s, want %d create/resolve pairs", key, strings.Join(actions, ","), n)
 		}
 	}
+	checkOutboxDrained(t, st)
+}
+
+// checkOutboxDrained fails t for every dead letter and every delivery still
+// owed in st.
+func checkOutboxDrained(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
 	dead, err := st.ListDeliveries(ctx, store.DeliveryFilter{Status: store.StatusDead, Limit: 100})
 	if err != nil {
 		t.Fatal(err)

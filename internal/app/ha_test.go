@@ -275,22 +275,7 @@ func checkHA(t *testing.T, h *harness, dsn string, keys []string, killedAt time.
 		}
 	}
 	checkHASlack(t, st, keys, h.slack.Messages(fakeslack.DefaultChannel), killedAt)
-	dead, err := st.ListDeliveries(ctx, store.DeliveryFilter{Status: store.StatusDead})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range dead {
-		t.Errorf("dead letter %d %s %s: %s", d.ID, d.Destination, d.Action, d.LastError)
-	}
-	counts, err := st.PendingCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dest, n := range counts {
-		if n != 0 {
-			t.Errorf("%s still owes %d deliveries", dest, n)
-		}
-	}
+	checkOutboxDrained(t, st)
 	sent, err := st.ListDeliveries(ctx, store.DeliveryFilter{Status: store.StatusSent, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
