@@ -6,11 +6,13 @@ package codec
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/store"
 )
 
 // Encoded is a validated transition normalised to UTC and marshalled, with
@@ -191,4 +193,30 @@ func UTC(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// Scanner reads one result row, as *sql.Row, *sql.Rows and pgx rows do.
+type Scanner interface{ Scan(dest ...any) error }
+
+// ScanDelivery reads an outbox row whose columns are, in order: id,
+// destination, key, episode_id, action, the transition's JSON, status,
+// attempts, next_attempt_at, last_error, claimed_by, lease_until,
+// created_at, updated_at and sent_at (times as stored nanoseconds).
+func ScanDelivery(sc Scanner) (store.Delivery, error) {
+	var (
+		d                                     store.Delivery
+		action, data, status                  string
+		next, lease, created, updated, sentAt int64
+	)
+	if err := sc.Scan(&d.ID, &d.Destination, &d.Key, &d.EpisodeID, &action, &data, &status, &d.Attempts,
+		&next, &d.LastError, &d.ClaimedBy, &lease, &created, &updated, &sentAt); err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal([]byte(data), &d.Transition); err != nil {
+		return d, fmt.Errorf("delivery %d: transition: %w", d.ID, err)
+	}
+	d.Action, d.Status = alert.Action(action), store.DeliveryStatus(status)
+	d.NextAttemptAt, d.LeaseUntil, d.SentAt = FromNS(next), FromNS(lease), FromNS(sentAt)
+	d.CreatedAt, d.UpdatedAt = FromNS(created), FromNS(updated)
+	return d, nil
 }

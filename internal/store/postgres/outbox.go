@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/store"
 	"github.com/queuewatch/queuewatch/internal/store/codec"
 )
@@ -24,24 +22,7 @@ const deliveryCols = `o.id, o.destination, o.key, o.episode_id, o.action,
 	(SELECT data FROM transitions WHERE transitions.id = o.transition_id), o.status, o.attempts,
 	o.next_attempt_at, o.last_error, o.claimed_by, o.lease_until, o.created_at, o.updated_at, o.sent_at`
 
-func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) {
-	var (
-		d                                     store.Delivery
-		action, data, status                  string
-		next, lease, created, updated, sentAt int64
-	)
-	if err := row.Scan(&d.ID, &d.Destination, &d.Key, &d.EpisodeID, &action, &data, &status, &d.Attempts,
-		&next, &d.LastError, &d.ClaimedBy, &lease, &created, &updated, &sentAt); err != nil {
-		return d, err
-	}
-	if err := json.Unmarshal([]byte(data), &d.Transition); err != nil {
-		return d, fmt.Errorf("delivery %d: transition: %w", d.ID, err)
-	}
-	d.Action, d.Status = alert.Action(action), store.DeliveryStatus(status)
-	d.NextAttemptAt, d.LeaseUntil, d.SentAt = codec.FromNS(next), codec.FromNS(lease), codec.FromNS(sentAt)
-	d.CreatedAt, d.UpdatedAt = codec.FromNS(created), codec.FromNS(updated)
-	return d, nil
-}
+func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) { return codec.ScanDelivery(row) }
 
 // sqlClaim claims due rows in one statement. A row is due when pending and
 // not before its next attempt, or in flight with an expired lease, and no

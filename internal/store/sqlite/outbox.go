@@ -4,15 +4,14 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/store"
+	"github.com/queuewatch/queuewatch/internal/store/codec"
 )
 
 // deliveryCols are the outbox columns scanDelivery reads, in order.
@@ -21,32 +20,11 @@ const deliveryCols = `id, destination, key, episode_id, action,
 	(SELECT data FROM transitions WHERE transitions.id = outbox.transition_id), status, attempts,
 	next_attempt_at, last_error, claimed_by, lease_until, created_at, updated_at, sent_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanDelivery(sc scanner) (store.Delivery, error) {
-	var (
-		d                                     store.Delivery
-		action, data, status                  string
-		next, lease, created, updated, sentAt int64
-	)
-	if err := sc.Scan(&d.ID, &d.Destination, &d.Key, &d.EpisodeID, &action, &data, &status, &d.Attempts,
-		&next, &d.LastError, &d.ClaimedBy, &lease, &created, &updated, &sentAt); err != nil {
-		return d, err
-	}
-	if err := json.Unmarshal([]byte(data), &d.Transition); err != nil {
-		return d, fmt.Errorf("delivery %d: transition: %w", d.ID, err)
-	}
-	d.Action, d.Status = alert.Action(action), store.DeliveryStatus(status)
-	d.NextAttemptAt, d.LeaseUntil, d.SentAt = fromNS(next), fromNS(lease), fromNS(sentAt)
-	d.CreatedAt, d.UpdatedAt = fromNS(created), fromNS(updated)
-	return d, nil
-}
-
 func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
 	defer rows.Close()
 	var out []store.Delivery
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := codec.ScanDelivery(rows)
 		if err != nil {
 			return nil, err
 		}
