@@ -140,14 +140,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
-}
-
 // Redact hides the password of a DSN, in its user information or its
 // password query parameter.
 func Redact(dsn string) string {
