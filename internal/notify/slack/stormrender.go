@@ -3,6 +3,7 @@ package slack
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -34,29 +35,48 @@ func prioRank(p alert.Priority) int {
 	return 10
 }
 
-// ranked returns a storm's entries: firing first, then by priority, then
-// worst first; resolved ones after, in joining order.
-func (s *storm) ranked() []*stormEntry {
+// rankedBefore reports whether a ranks before b in a summary: firing first,
+// then by priority, then worst first; resolved ones after, in joining order.
+func rankedBefore(a, b *stormEntry) bool {
+	if a.firing != b.firing {
+		return a.firing
+	}
+	if !a.firing {
+		return a.seq < b.seq
+	}
+	if pa, pb := prioRank(a.t.Priority), prioRank(b.t.Priority); pa != pb {
+		return pa < pb
+	}
+	if sa, sb := severity(a.t), severity(b.t); sa != sb {
+		return sa > sb
+	}
+	return a.key < b.key
+}
+
+// ranked returns the first k of a storm's entries in rank order
+// (rankedBefore), without sorting them all: a storm of thousands of queues
+// is rendered on every edit, and only its first lines are shown.
+func (s *storm) ranked(k int) []*stormEntry {
+	top := make([]*stormEntry, 0, k+1)
+	for _, e := range s.entries {
+		if len(top) == k && !rankedBefore(e, top[k-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return rankedBefore(e, top[i]) })
+		top = slices.Insert(top, i, e)
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top
+}
+
+// all returns a storm's entries in no particular order.
+func (s *storm) all() []*stormEntry {
 	out := make([]*stormEntry, 0, len(s.entries))
 	for _, e := range s.entries {
 		out = append(out, e)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.firing != b.firing {
-			return a.firing
-		}
-		if !a.firing {
-			return a.seq < b.seq
-		}
-		if pa, pb := prioRank(a.t.Priority), prioRank(b.t.Priority); pa != pb {
-			return pa < pb
-		}
-		if sa, sb := severity(a.t), severity(b.t); sa != sb {
-			return sa > sb
-		}
-		return a.key < b.key
-	})
 	return out
 }
 
@@ -112,7 +132,7 @@ func (n *Notifier) stormLine(e *stormEntry) string {
 
 // renderStorm renders a storm summary within Block Kit's limits.
 func (n *Notifier) renderStorm(s *storm) view {
-	es := s.ranked()
+	es, top := s.all(), s.ranked(maxStormLines)
 	firing, resolved := s.counts()
 	now := n.now()
 	var head, text string
@@ -145,10 +165,8 @@ func (n *Notifier) renderStorm(s *storm) view {
 	}
 	list, shown := []string{title}, 0
 	size := utf8.RuneCountInString(title)
-	for _, e := range es {
-		if shown == maxStormLines {
-			break
-		}
+	shownResolved := 0
+	for _, e := range top {
 		line := n.stormLine(e)
 		if size+1+utf8.RuneCountInString(line) > maxSectionText-60 {
 			break
@@ -156,14 +174,12 @@ func (n *Notifier) renderStorm(s *storm) view {
 		list = append(list, line)
 		size += 1 + utf8.RuneCountInString(line)
 		shown++
+		if !e.firing {
+			shownResolved++
+		}
 	}
 	if more := len(es) - shown; more > 0 {
-		moreResolved := 0
-		for _, e := range es[shown:] {
-			if !e.firing {
-				moreResolved++
-			}
-		}
+		moreResolved := resolved - shownResolved
 		line := fmt.Sprintf("+%d more", more)
 		if moreResolved > 0 {
 			line += fmt.Sprintf(" (%d recovered)", moreResolved)
@@ -171,7 +187,7 @@ func (n *Notifier) renderStorm(s *storm) view {
 		list = append(list, line)
 	}
 	var worstNames []string
-	for _, e := range es[:min(3, len(es))] {
+	for _, e := range top[:min(3, len(top))] {
 		if e.firing {
 			worstNames = append(worstNames, esc(queueLabel(e.t))+" "+metric.Format(e.t.Metric, e.t.Value))
 		}
