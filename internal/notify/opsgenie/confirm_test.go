@@ -8,6 +8,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/fake/faults"
+	"github.com/queuewatch/queuewatch/internal/store"
 )
 
 func TestConfirmation(t *testing.T) {
@@ -162,6 +163,24 @@ func requestCount(f *fixture, method, suffix string) int {
 	return n
 }
 
+// unconfirmedUpdate opens the alert, then makes a first attempt of delivery
+// id, a priority change, that ends before OpsGenie processed its requests,
+// and returns the delivery.
+func unconfirmedUpdate(t *testing.T, f *fixture, id int64) store.Delivery {
+	t.Helper()
+	f.mustSend(t, transition(alert.ActionCreate))
+	f.fake.SetNotProcessedPolls(1 << 30)
+	d := delivery(priorityChange())
+	d.ID = id
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.n.Notify(ctx, d, nil); err == nil || !asNotifyError(t, err).Retryable {
+		t.Fatalf("first attempt: %v, want a retryable deadline", err)
+	}
+	f.fake.SetNotProcessedPolls(0)
+	return d
+}
+
 // TestRetryResumesAcceptedSteps: an update (priority, then note) whose
 // requests OpsGenie accepted but had not processed when the attempt's
 // deadline passed is resumed by the next attempt of the same delivery: it
@@ -169,16 +188,7 @@ func requestCount(f *fixture, method, suffix string) int {
 // the alert gets its note once.
 func TestRetryResumesAcceptedSteps(t *testing.T) {
 	f := newFixture(t, nil)
-	f.mustSend(t, transition(alert.ActionCreate))
-	f.fake.SetNotProcessedPolls(1 << 30)
-	d := delivery(priorityChange())
-	d.ID = 7
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := f.n.Notify(ctx, d, nil); err == nil || !asNotifyError(t, err).Retryable {
-		t.Fatalf("first attempt: %v, want a retryable deadline", err)
-	}
-	f.fake.SetNotProcessedPolls(0)
+	d := unconfirmedUpdate(t, f, 7)
 	for attempt := 2; attempt <= 3; attempt++ {
 		rc, err := f.n.Notify(context.Background(), d, nil)
 		if err != nil {
@@ -231,16 +241,7 @@ func TestRetryRepeatsOnlyFailedSteps(t *testing.T) {
 // different store) makes its requests anew.
 func TestResumeNeedsTheSameDelivery(t *testing.T) {
 	f := newFixture(t, nil)
-	f.mustSend(t, transition(alert.ActionCreate))
-	f.fake.SetNotProcessedPolls(1 << 30)
-	d := delivery(priorityChange())
-	d.ID = 9
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := f.n.Notify(ctx, d, nil); err == nil {
-		t.Fatal("first attempt succeeded, want a deadline")
-	}
-	f.fake.SetNotProcessedPolls(0)
+	unconfirmedUpdate(t, f, 9)
 	other := delivery(resolved())
 	other.ID = 9
 	if _, err := f.n.Notify(context.Background(), other, nil); err != nil {

@@ -17,10 +17,7 @@ const sqlDue = `SELECT o.id FROM outbox o
 	WHERE o.status IN ('pending', 'inflight') AND o.destination = ?1
 		AND ((o.status = 'pending' AND o.next_attempt_at <= ?2)
 			OR (o.status = 'inflight' AND o.lease_until <= ?2))
-		AND NOT EXISTS (
-			SELECT 1 FROM outbox p
-			WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
-				AND p.status IN ('pending', 'inflight'))
+		AND ` + sqlFirstOwed + `
 	ORDER BY o.id
 	LIMIT ?3`
 

@@ -33,11 +33,18 @@ func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
 	return out, rows.Err()
 }
 
-// sqlClaim claims due rows in one statement, so that two claimers can never
-// take the same row. A row is due when pending and not before its next
-// attempt, or in flight with an expired lease, and no older row of its
-// destination and key is still owed (pending or in flight). sqlClaimAny
-// claims across all destinations.
+// sqlFirstOwed holds for an outbox row o when no older row of its
+// destination and key is still owed (pending or in flight): only the first
+// owed delivery of an alert may be claimed.
+const sqlFirstOwed = `NOT EXISTS (
+	SELECT 1 FROM outbox p INDEXED BY outbox_open
+	WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+		AND p.status IN ('pending', 'inflight'))`
+
+// sqlClaimAny claims due rows in one statement, so that two claimers can
+// never take the same row, across all destinations. A row is due when
+// pending and not before its next attempt, or in flight with an expired
+// lease, and it is the first owed of its destination and key.
 const sqlClaimAny = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
 	WHERE id IN (
 		SELECT o.id FROM outbox o INDEXED BY outbox_open
@@ -45,10 +52,7 @@ const sqlClaimAny = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lea
 			AND (?4 = '' OR o.destination = ?4)
 			AND ((o.status = 'pending' AND o.next_attempt_at <= ?3)
 				OR (o.status = 'inflight' AND o.lease_until <= ?3))
-			AND NOT EXISTS (
-				SELECT 1 FROM outbox p
-				WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
-					AND p.status IN ('pending', 'inflight'))
+			AND ` + sqlFirstOwed + `
 		ORDER BY o.id
 		LIMIT ?5)
 	RETURNING ` + deliveryCols
@@ -64,20 +68,14 @@ const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_
 			SELECT id FROM (
 				SELECT o.id FROM outbox o INDEXED BY outbox_due
 				WHERE o.status = 'pending' AND o.destination = ?4 AND o.next_attempt_at <= ?3
-					AND NOT EXISTS (
-						SELECT 1 FROM outbox p INDEXED BY outbox_open
-						WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
-							AND p.status IN ('pending', 'inflight'))
+					AND ` + sqlFirstOwed + `
 				ORDER BY o.id
 				LIMIT ?5)
 			UNION ALL
 			SELECT id FROM (
 				SELECT o.id FROM outbox o INDEXED BY outbox_leased
 				WHERE o.status = 'inflight' AND o.destination = ?4 AND o.lease_until <= ?3
-					AND NOT EXISTS (
-						SELECT 1 FROM outbox p INDEXED BY outbox_open
-						WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
-							AND p.status IN ('pending', 'inflight'))
+					AND ` + sqlFirstOwed + `
 				ORDER BY o.id
 				LIMIT ?5))
 		ORDER BY id
