@@ -81,20 +81,11 @@ destinations:
 		t.Fatal(err)
 	}
 	h := &harness{tb: t}
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := Start(ctx, cfg, h.logger(t.Name()))
+	svc, err := Start(context.Background(), cfg, h.logger(t.Name()))
 	if err != nil {
-		cancel()
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	runService(t, svc)
 	addr := svc.Addr()
 	pollSamples := func() float64 { return scrape(t, addr, `queuewatch_samples_received_total{source="poll"}`) }
 	state := func() string {

@@ -115,6 +115,15 @@ func slowServer(t *testing.T) *Service {
 		t.Fatalf("serve's HTTP server lacks a limit: %+v", svc.srv)
 	}
 	svc.srv.ReadHeaderTimeout, svc.srv.ReadTimeout, svc.srv.IdleTimeout = 200*time.Millisecond, time.Second, time.Second
+	runService(t, svc)
+	h.svc = svc
+	return svc
+}
+
+// runService runs a started service until the test ends, then stops it
+// and fails the test if it did not shut down cleanly.
+func runService(t *testing.T, svc *Service) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
@@ -124,8 +133,6 @@ func slowServer(t *testing.T) *Service {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	h.svc = svc
-	return svc
 }
 
 // drip writes the request head, then one byte of more every 50 ms for up
