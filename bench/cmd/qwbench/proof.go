@@ -426,7 +426,7 @@ rules:
 		byEndpoint[c.Endpoint]++
 	}
 	perMin := float64(after-before) * float64(time.Minute) / float64(window)
-	peak := gen.MaxRequestsInWindow("", time.Minute)
+	peak := busiestMinute(gen.Calls())
 	var parts []string
 	for ep, c := range byEndpoint {
 		if c > 0 {
@@ -439,7 +439,7 @@ rules:
 	if g, ok := rz["genesys"].(map[string]any); ok {
 		interval = fmt.Sprint(g["poll_interval"])
 	}
-	check := fmt.Sprintf("busiest minute of the run %d ≤ 150", peak)
+	check := fmt.Sprintf("busiest minute of the run: %d REST requests ≤ 150", peak)
 	if peak > 150 {
 		b.failf("budget: %d queues (%s) sent %d requests within one minute, over the budget of 150", n, mode, peak)
 		check = fmt.Sprintf("OVER BUDGET: %d in one minute", peak)
@@ -449,6 +449,27 @@ rules:
 		fmt.Sprintf("steady state **%.0f requests/min** (%s in %s; effective poll interval %s)", perMin, strings.Join(parts, ", "), window, interval),
 		check})
 	return nil
+}
+
+// busiestMinute returns the most REST requests (token requests included,
+// websocket connections to the streaming host left out: they are not API
+// requests and Genesys does not count them) within any minute.
+func busiestMinute(calls []fakegenesys.Call) int {
+	var times []time.Time
+	for _, c := range calls {
+		if c.Endpoint != fakegenesys.EndpointSocket {
+			times = append(times, c.At)
+		}
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	most, first := 0, 0
+	for i, t := range times {
+		for !times[first].After(t.Add(-time.Minute)) {
+			first++
+		}
+		most = max(most, i-first+1)
+	}
+	return most
 }
 
 // proofStorm flaps 1,000 queues and compares vendor requests with
