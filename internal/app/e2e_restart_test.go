@@ -86,10 +86,10 @@ func (s *dyingStore) GetRef(ctx context.Context, destination, episodeID string) 
 // updated instead of a second one posted.
 //
 // Leases are not configurable; they are destination timeout + 2 s grace +
-// the dispatcher's LeaseMargin (+ 1 s per worker for Slack's per-channel
-// limit). The test sets the timeouts to 2 s in the YAML and builds the
-// dispatchers with LeaseMargin 100 ms and 2 workers, so the wait for the
-// old claims is about 4 s (OpsGenie) and 6 s (Slack).
+// the dispatcher's LeaseMargin, and for OpsGenie as much again for the
+// confirmation. The test sets the timeouts to 2 s in the YAML and builds
+// the dispatchers with LeaseMargin 100 ms and 2 workers, so the wait for the
+// old claims is about 8 s (OpsGenie) and 4 s (Slack).
 func TestE2ERestartWithDeliveriesInFlight(t *testing.T) {
 	cases := []struct {
 		name string
