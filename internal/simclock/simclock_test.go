@@ -2,32 +2,15 @@ package simclock
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	fakegenesys "github.com/queuewatch/queuewatch/internal/fake/genesys"
 )
-
-// fakeWall is a wall clock that moves only when told to.
-type fakeWall struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeWall) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeWall) add(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
 
 func TestNowRunsFastUntilItReachesTheWall(t *testing.T) {
 	wallStart := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
-	w := &fakeWall{now: wallStart}
+	w := fakegenesys.NewManualClock(wallStart)
 	c := newClock(wallStart.Add(-time.Hour), 60, w.Now)
 	for _, step := range []struct {
 		wall     time.Duration // wall time since creation
@@ -42,7 +25,7 @@ func TestNowRunsFastUntilItReachesTheWall(t *testing.T) {
 		{62 * time.Second, wallStart.Add(62 * time.Second), true},
 		{10 * time.Minute, wallStart.Add(10 * time.Minute), true},
 	} {
-		w.now = wallStart.Add(step.wall)
+		w.Set(wallStart.Add(step.wall))
 		if got := c.Now(); !got.Equal(step.want) {
 			t.Errorf("after %s of wall time: Now = %s, want %s", step.wall, got, step.want)
 		}
@@ -54,9 +37,9 @@ func TestNowRunsFastUntilItReachesTheWall(t *testing.T) {
 
 func TestStartInTheFutureIsTheWallClock(t *testing.T) {
 	wallStart := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
-	w := &fakeWall{now: wallStart}
+	w := fakegenesys.NewManualClock(wallStart)
 	c := newClock(wallStart.Add(time.Hour), 10, w.Now)
-	w.add(time.Second)
+	w.Advance(time.Second)
 	if got := c.Now(); !got.Equal(wallStart.Add(time.Second)) {
 		t.Fatalf("Now = %s, want the wall clock %s", got, wallStart.Add(time.Second))
 	}
