@@ -3,12 +3,17 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -449,5 +454,130 @@ func TestHAWebhookThroughFollowerAndHandOver(t *testing.T) {
 	pg := b.store.(*postgres.Store)
 	if es, err := pg.ReadInbox(t.Context(), 10); err != nil || len(es) != 0 {
 		t.Errorf("inbox after the test: %d entries, %v; want none", len(es), err)
+	}
+}
+
+// cuttableProxy forwards TCP connections to target until cut, after which
+// it closes them and refuses new ones, as a network partition from the
+// database does.
+type cuttableProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	cut    bool
+}
+
+func startProxy(t *testing.T, target string) *cuttableProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cuttableProxy{ln: ln, target: target}
+	t.Cleanup(func() { p.Cut(); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.cut {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+// Cut closes every forwarded connection and refuses new ones.
+func (p *cuttableProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestHALeaderCutOffFromDatabase: a leader that can no longer reach the
+// database reports itself not ready, gives up the leadership before its
+// lease could expire for the others and stops with ErrLeadershipLost, so
+// that its supervisor restarts it as a follower.
+func TestHALeaderCutOffFromDatabase(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	h := newHarness(t)
+	text := h.configYAML(haWebhookRule, e2eOpts{dests: []string{"oncall"}, top: "leader_lease: 6s"})
+	text = strings.Replace(text, "store: sqlite:"+h.db, "store: "+u.String(), 1)
+	cfg, err := config.Parse("ha.yaml", []byte(text), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := Start(context.Background(), cfg, h.logger(t.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	waitFor(t, 20*time.Second, "the only replica to lead", func() bool { return roleAt(svc.Addr()) == "leader" }, nil)
+
+	cutAt := time.Now()
+	proxy.Cut()
+	var status int
+	waitFor(t, 20*time.Second, "/readyz to report the store unreachable", func() bool {
+		resp, err := http.Get("http://" + svc.Addr() + "/readyz")
+		if err != nil {
+			return true // already shutting down: checked below
+		}
+		resp.Body.Close()
+		status = resp.StatusCode
+		return status == http.StatusServiceUnavailable
+	}, nil)
+	waitFor(t, 30*time.Second, "the cut-off leader to step down", func() bool { return svc.ha.elector.Epoch() == 0 }, nil)
+	stopped := time.Now()
+	t.Logf("stepped down %v after the cut (lease 6 s)", stopped.Sub(cutAt).Round(time.Millisecond))
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrLeadershipLost) {
+			t.Fatalf("Run = %v, want ErrLeadershipLost", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the cut-off leader is still running 60 s after stepping down")
+	}
+	// It stopped leading before its lease expired for the other replicas
+	// (the database runs on this machine's clock).
+	direct, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	_, _, expires, err := direct.Holder(context.Background(), "leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stopped.Before(expires) {
+		t.Errorf("the leader stopped at %v, after its lease expired at %v", stopped, expires)
 	}
 }
