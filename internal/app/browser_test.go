@@ -151,14 +151,8 @@ func seedBoard(h *harness, queues map[string]string) {
 	}
 }
 
-const browserRules = `
-  - name: sla_breach
-    metric: service_level
-    below: 80
-    clear: 85
-    priority: P1
-    flap: {transitions: 0}
-    notify: [%[1]s]
+// browserRules are slaRule and a long-wait rule.
+const browserRules = slaRule + `
   - name: long_wait
     metric: longest_wait
     above: 300

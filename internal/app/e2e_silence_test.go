@@ -22,7 +22,7 @@ const slaRule = `
     clear: 85
     priority: P1
     flap: {transitions: 0}
-    notify: [%s]`
+    notify: [%[1]s]`
 
 // api calls the service's JSON API with the test token and decodes the
 // answer into out; it returns the status.

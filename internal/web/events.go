@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/queuewatch/queuewatch/internal/alert"
 )
 
 // Event types sent on /api/v1/events.
@@ -177,32 +175,6 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 func writeEvent(w http.ResponseWriter, ev Event) {
 	fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, ev.Data)
-}
-
-// transitionJSON is the event form of a transition.
-type transitionJSON struct {
-	Key       string         `json:"key"`
-	Rule      string         `json:"rule"`
-	QueueID   string         `json:"queue_id"`
-	QueueName string         `json:"queue_name"`
-	MediaType string         `json:"media_type,omitempty"`
-	Metric    string         `json:"metric"`
-	At        time.Time      `json:"at"`
-	From      alert.State    `json:"from"`
-	To        alert.State    `json:"to"`
-	Action    alert.Action   `json:"action,omitempty"`
-	Reason    string         `json:"reason"`
-	Value     float64        `json:"value"`
-	Threshold float64        `json:"threshold"`
-	Priority  alert.Priority `json:"priority,omitempty"`
-	Held      string         `json:"held,omitempty"`
-	Notifies  []string       `json:"destinations,omitempty"`
-}
-
-func transitionEvent(t alert.Transition) transitionJSON {
-	return transitionJSON{Key: t.Key, Rule: t.Rule, QueueID: t.QueueID, QueueName: t.QueueName, MediaType: t.MediaType,
-		Metric: string(t.Metric), At: t.At, From: t.From, To: t.To, Action: t.Action, Reason: t.Reason,
-		Value: t.Value, Threshold: t.Threshold, Priority: t.Priority, Held: t.Held, Notifies: t.Destinations}
 }
 
 // DeliveryObserver is the dispatcher's observer that also publishes every

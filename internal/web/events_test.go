@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/queuewatch/queuewatch/internal/alert"
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
@@ -15,7 +16,7 @@ func TestEventsCarryTransitionsAndSilences(t *testing.T) {
 	s := e.openEvents("", "")
 	e.observe(salesID, "Sales", e.now, map[metric.Name]float64{metric.ServiceLevel: 50})
 	ev := s.next(t, 5*time.Second, false)
-	var tr transitionJSON
+	var tr alert.Transition
 	if err := json.Unmarshal([]byte(ev.data), &tr); err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func (s *Server) Run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			s.hub.Publish(EventTransition, transitionEvent(t))
+			s.hub.Publish(EventTransition, t) // its JSON form leaves the series state out
 		case <-health.C:
 			if s.opts.Health != nil {
 				s.hub.Publish(EventHealth, s.opts.Health(ctx))
