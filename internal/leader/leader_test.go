@@ -173,6 +173,16 @@ func recv[T any](t *testing.T, what string, ch <-chan T) T {
 	return zero
 }
 
+// noTerm fails t if c has started a term.
+func noTerm(t *testing.T, c *candidate, when string) {
+	t.Helper()
+	select {
+	case e := <-c.terms:
+		t.Fatalf("%s led epoch %d %s", c.e.Holder(), e, when)
+	default:
+	}
+}
+
 // step advances the clock by d once every candidate is waiting on it.
 func step(t *testing.T, c *fakeClock, waiters int, d time.Duration) {
 	t.Helper()
@@ -192,11 +202,7 @@ func TestOneLeaderAndHandOver(t *testing.T) {
 	for range 8 {
 		step(t, clock, 2, time.Second)
 	}
-	select {
-	case e := <-b.terms:
-		t.Fatalf("b led epoch %d while a held the lease", e)
-	default:
-	}
+	noTerm(t, b, "while a held the lease")
 	if a.e.Epoch() != 1 || b.e.Epoch() != 0 {
 		t.Errorf("epochs a=%d b=%d, want 1 and 0", a.e.Epoch(), b.e.Epoch())
 	}
@@ -274,11 +280,7 @@ func TestFollowerTakesOverAfterExpiry(t *testing.T) {
 	for range 7 {
 		step(t, clock, 1, time.Second)
 	}
-	select {
-	case e := <-b.terms:
-		t.Fatalf("b led epoch %d before the lease expired", e)
-	default:
-	}
+	noTerm(t, b, "before the lease expired")
 	step(t, clock, 1, time.Second)
 	step(t, clock, 1, time.Second) // b retries at most a second after the expiry
 	if e := recv(t, "b's term", b.terms); e != 5 {
