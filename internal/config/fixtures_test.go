@@ -85,7 +85,7 @@ var fixtures = map[string][]string{
 		`8: rules[0].notify[1]: unknown destination "pager"; defined destinations: "oncall"`,
 	},
 	"bad-media-types.yaml": {
-		`5: rules[0].media_types[2]: unknown media type "video"; use one of voice, chat, email, callback, message (or call for voice)`,
+		`5: rules[0].media_types[2]: unknown media type "video"; use one of voice, chat, email, callback, message (or call for voice, * for every one)`,
 	},
 	"bad-globs.yaml": {
 		`2: genesys.queues[0]: "Sales [" is not a valid pattern (use * and ? as wildcards, [a-z] for a class)`,

@@ -87,8 +87,9 @@ func (d *decoder) validateRule(p string, r *Rule, destinations, schedules []stri
 		switch {
 		case m == "":
 			d.at(k, d.emptyMsg(k))
+		case m == "*":
 		case !contains(mediaTypes, m):
-			d.atf(k, "unknown media type %q; use one of %s (or call for voice)", m, strings.Join(mediaTypes, ", "))
+			d.atf(k, "unknown media type %q; use one of %s (or call for voice, * for every one)", m, strings.Join(mediaTypes, ", "))
 		}
 	}
 	r.MediaTypes = dedupe(r.MediaTypes)

@@ -15,12 +15,12 @@ type Config struct {
 	PublicURL string `yaml:"public_url"` // links in notifications point here
 	APIToken  Secret `yaml:"api_token"`  // also api_token_file
 	// APIReadAuth makes API reads (not only writes) need api_token.
-	APIReadAuth  bool          `yaml:"api_read_auth"`
-	Store        string        `yaml:"store"`     // default sqlite:queuewatch.db
-	LogLevel     string        `yaml:"log_level"` // debug|info|warn|error, default info
+	APIReadAuth bool   `yaml:"api_read_auth"`
+	Store       string `yaml:"store"`     // default sqlite:queuewatch.db
+	LogLevel    string `yaml:"log_level"` // debug|info|warn|error, default info
 	// LeaderLease is how long a replica leads without renewing its lease on
 	// a PostgreSQL store, the longest failover takes; default 15s.
-	LeaderLease Duration `yaml:"leader_lease"`
+	LeaderLease  Duration      `yaml:"leader_lease"`
 	Engine       Engine        `yaml:"engine"`
 	Genesys      Genesys       `yaml:"genesys"`
 	Webhook      Webhook       `yaml:"webhook"`

@@ -104,8 +104,13 @@ type Rule struct {
 
 // Applies reports whether the rule watches the given queue and media type, and
 // returns the levels that apply to it (overrides taken into account).
+//
+// A rule without media types watches the queue's totals (samples with no
+// media type) only, so a breach pages once however many media types the
+// queue serves; a rule with media types watches those media types' own
+// figures, each as a series of its own, and "*" stands for every media type.
 func (r *Rule) Applies(queueID, queueName, mediaType string) ([]Level, bool) {
-	if len(r.MediaTypes) > 0 && !contains(r.MediaTypes, mediaType) {
+	if !r.watchesMedia(mediaType) {
 		return nil, false
 	}
 	if !MatchQueue(r.Queues, queueID, queueName) || MatchQueue(r.Exclude, queueID, queueName) {
@@ -145,6 +150,13 @@ func MatchQueue(patterns []string, queueID, queueName string) bool {
 		}
 	}
 	return false
+}
+
+func (r *Rule) watchesMedia(mediaType string) bool {
+	if len(r.MediaTypes) == 0 || mediaType == "" {
+		return len(r.MediaTypes) == 0 && mediaType == ""
+	}
+	return contains(r.MediaTypes, "*") || contains(r.MediaTypes, mediaType)
 }
 
 func contains(list []string, s string) bool {

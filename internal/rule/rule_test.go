@@ -75,11 +75,34 @@ func TestApplies(t *testing.T) {
 		{"id-7", "Sales", "voice", true, 80},
 		{"id-5", "Support VIP", "voice", true, 95},
 		{"id-6", "Support Lab", "voice", false, 0},
+		{"id-1", "Support - Voice", "", false, 0},
 	}
 	for _, tc := range cases {
 		levels, ok := r.Applies(tc.id, tc.name, tc.media)
 		if ok != tc.ok || (ok && levels[0].Threshold.Value != tc.thr) {
 			t.Errorf("Applies(%s, %q, %s) = %v %v; want %v %v", tc.id, tc.name, tc.media, levels, ok, tc.ok, tc.thr)
+		}
+	}
+}
+
+func TestAppliesMediaTypes(t *testing.T) {
+	levels := []Level{{Threshold: Threshold{Value: 80}}}
+	cases := []struct {
+		name  string
+		media []string
+		// totals, voice, chat: whether each kind of sample is watched.
+		want [3]bool
+	}{
+		{"no media types watch totals only", nil, [3]bool{true, false, false}},
+		{"listed media types", []string{"voice"}, [3]bool{false, true, false}},
+		{"every media type", []string{"*"}, [3]bool{false, true, true}},
+	}
+	for _, tc := range cases {
+		r := &Rule{Queues: []string{"*"}, MediaTypes: tc.media, Levels: levels}
+		for i, m := range []string{"", "voice", "chat"} {
+			if _, ok := r.Applies("q", "Support", m); ok != tc.want[i] {
+				t.Errorf("%s: Applies(media %q) = %v, want %v", tc.name, m, ok, tc.want[i])
+			}
 		}
 	}
 }
