@@ -255,6 +255,7 @@ func TestBrowserDashboard(t *testing.T) {
 			chromedp.Click(css(`#sil-create`)),
 			chromedp.WaitVisible(css(`#silences tr[data-state="active"]`)),
 		)
+		screenshot(t, ctx, "silences")
 		sils, err := h.svc.store.Silences(context.Background())
 		if err != nil || len(sils) != 1 || len(sils[0].Queues) != 1 || sils[0].Queues[0] != "VIP*" || sils[0].CreatedBy != "dashboard" {
 			t.Fatalf("stored silences = %+v %v", sils, err)

@@ -429,9 +429,12 @@ async function renderSilences() {
     h("div", {}, h("label", { for: "sil-rule" }, "Rule"), h("select", { id: "sil-rule", name: "rule" }, h("option", { value: "" }, "Every rule"), ...rules.map((r) => h("option", { value: r }, r)))),
     h("div", {}, h("label", { for: "sil-duration" }, "For"), h("select", { id: "sil-duration", name: "duration" },
       ...[["30m", "30 minutes"], ["1h", "1 hour"], ["2h", "2 hours"], ["4h", "4 hours"], ["8h", "8 hours"], ["24h", "1 day"], ["until", "Until…"]].map(([v, t]) => h("option", { value: v, selected: v === "1h" }, t)))),
-    h("div", {}, h("label", { for: "sil-until" }, "Until (local time)"), h("input", { id: "sil-until", name: "until", type: "datetime-local" })),
+    h("div", {}, h("label", { for: "sil-until" }, "Until (local time)"), h("input", { id: "sil-until", name: "until", type: "datetime-local", disabled: true })),
     h("div", { class: "wide" }, h("label", { for: "sil-comment" }, "Comment"), h("input", { id: "sil-comment", name: "comment", required: true, placeholder: "Why: planned maintenance, known outage…" })),
     h("div", { class: "wide" }, h("button", { type: "submit", id: "sil-create" }, "Create silence"), errs));
+  form.addEventListener("change", (e) => {
+    if (e.target.id === "sil-duration") $("#sil-until").disabled = e.target.value !== "until";
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     errs.replaceChildren();
