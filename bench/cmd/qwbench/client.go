@@ -6,12 +6,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -91,22 +91,76 @@ func (c *conn) do(method, path, sig string, body []byte) (int, []byte, error) {
 		c.close()
 		return 0, nil, err
 	}
-	resp, err := http.ReadResponse(c.br, nil)
+	code, closing, err := c.readAnswer()
 	if err != nil {
 		c.close()
 		return 0, nil, err
+	}
+	if closing {
+		c.close()
+	}
+	return code, c.resp.Bytes(), nil
+}
+
+// maxAnswer bounds the body of an answer.
+const maxAnswer = 1 << 20
+
+// readAnswer reads one HTTP/1.1 answer into c.resp: the status line, the
+// header lines, of which it needs Content-Length and Connection, and the
+// body. queuewatch's answers are small and written at once, so net/http
+// always gives their length; any other framing is reported as an error
+// rather than guessed at.
+func (c *conn) readAnswer() (code int, closing bool, err error) {
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	proto, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(rest) < 3 || !bytes.HasPrefix(proto, []byte("HTTP/1.")) {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
+	}
+	code, err = strconv.Atoi(string(rest[:3]))
+	if err != nil {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
+	}
+	closing = string(proto) == "HTTP/1.0"
+	length := -1
+	for {
+		line, err = c.br.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, false, fmt.Errorf("malformed header line %q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(value)); err != nil || length < 0 || length > maxAnswer {
+				return 0, false, fmt.Errorf("bad Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = closing || bytes.EqualFold(value, []byte("close"))
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			return 0, false, fmt.Errorf("unexpected Transfer-Encoding %q", value)
+		}
+	}
+	if length < 0 {
+		return 0, false, errors.New("answer without Content-Length")
 	}
 	c.resp.Reset()
-	_, err = c.resp.ReadFrom(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	if err != nil {
-		c.close()
-		return 0, nil, err
+	c.resp.Grow(length)
+	buf := c.resp.AvailableBuffer()[:length]
+	if _, err := io.ReadFull(c.br, buf); err != nil {
+		return 0, false, err
 	}
-	if resp.Close {
-		c.close()
-	}
-	return resp.StatusCode, c.resp.Bytes(), nil
+	c.resp.Write(buf)
+	return code, closing, nil
 }
 
 // answerSamples returns N of an {"status":"accepted","samples":N,...}
