@@ -66,17 +66,7 @@ func (d *decoder) fastTutorial(raw []byte) (event, bool) {
 		case "event_type":
 			dst = &f.eventType
 		}
-		v, ok := s.scalar()
-		if !ok {
-			return false
-		}
-		if dst != nil {
-			if *dst != nil {
-				return false // repeated
-			}
-			*dst = v
-		}
-		return true
+		return s.scalarInto(dst)
 	}) {
 		return event{}, false
 	}
@@ -116,15 +106,8 @@ func (t *tutorialData) field(s *flatScanner) func(key []byte) bool {
 			if !otherDataField(key) {
 				return false
 			}
-			_, ok := s.scalar()
-			return ok
 		}
-		v, ok := s.scalar()
-		if !ok || *dst != nil {
-			return false
-		}
-		*dst = v
-		return true
+		return s.scalarInto(dst)
 	}
 }
 
@@ -230,6 +213,22 @@ func (s *flatScanner) scalar() (json.RawMessage, bool) {
 		return nil, false
 	}
 	return s.b[start:s.i], true
+}
+
+// scalarInto reads a scalar into *dst, refusing a field already read; a
+// nil dst skips the value.
+func (s *flatScanner) scalarInto(dst *json.RawMessage) bool {
+	v, ok := s.scalar()
+	switch {
+	case !ok:
+		return false
+	case dst == nil:
+		return true
+	case *dst != nil:
+		return false // repeated
+	}
+	*dst = v
+	return true
 }
 
 // str reads a string without escapes, control characters or invalid
