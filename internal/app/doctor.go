@@ -381,11 +381,12 @@ func (d *doctor) queues(all []genesys.Queue) []genesys.Queue {
 	return selected
 }
 
-// topics subscribes a new channel to q's two topics, reports whether
-// Genesys permitted them and removes the subscription again.
+// topics subscribes a new channel to the topics streamed of q (see
+// genesys.activity_topics), reports whether Genesys permitted them and
+// removes the subscription again.
 func (d *doctor) topics(ctx context.Context, c *genesys.Client, q genesys.Queue) {
 	const what = "genesys topics"
-	topics := genesys.QueueTopics([]string{q.ID})
+	topics := genesys.StreamTopics([]string{q.ID}, d.cfg.Genesys.ActivityTopics)
 	fix := "add " + permQueueObservation.name + " to the OAuth client's role (Admin > Roles / Permissions > <role> > Permissions > " +
 		permQueueObservation.ui + "), or set genesys.stream: false to poll only"
 	ch, err := c.CreateChannel(ctx)
