@@ -3,6 +3,7 @@ package app
 import (
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +30,9 @@ const benchRateYAML = "rate: 100000\nburst: 10000"
 // not processed it yet, as the fake answers by default ("quick-confirm"
 // makes the fake process a request at its first check). Slack is no
 // bottleneck: storm mode rolls a batch of up to 50 new alerts into one
-// request.
+// request. "cpu-µs/delivery" is the CPU the whole test process (service,
+// fakes, webhook client) used per delivery, which other load on the machine
+// does not change the way it changes deliveries/s.
 func BenchmarkDeliveryThroughput(b *testing.B) {
 	for _, bc := range []struct {
 		name         string
@@ -58,6 +61,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 			}
 
 			b.ResetTimer()
+			cpu0 := processCPU(b)
 			start := time.Now()
 			var wg sync.WaitGroup
 			for lo := 0; lo < len(evs); lo += 500 {
@@ -70,6 +74,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 			wg.Wait()
 			waitEvery(b, 10*time.Minute, 50*time.Millisecond, "every delivery", func() bool { return h.owed() == 0 }, h.outboxSummary)
 			b.StopTimer()
+			cpu := processCPU(b) - cpu0
 
 			end := start
 			for _, r := range h.og.Requests() {
@@ -88,6 +93,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 				b.Fatalf("%d OpsGenie alerts, want %d", n, b.N)
 			}
 			b.ReportMetric(float64(2*b.N)/end.Sub(start).Seconds(), "deliveries/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(2*b.N), "cpu-µs/delivery")
 		})
 	}
 }
@@ -140,6 +146,16 @@ func BenchmarkCommitToRequestLatency(b *testing.B) {
 	b.ReportMetric(percentile(fromSend, 50), "from-send-p50-ms")
 	b.ReportMetric(percentile(fromSend, 99), "from-send-p99-ms")
 	b.ReportMetric(float64(samples), "samples")
+}
+
+// processCPU returns the CPU time (user and system) the test process used so
+// far: the service, the fakes and the benchmark itself, which share it.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

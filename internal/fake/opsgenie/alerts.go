@@ -100,28 +100,24 @@ const integrationID = "c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03"
 // find returns the alert an identifier names: by id, tiny id or alias. An
 // alias names its open alert, else its newest closed one. Callers hold mu.
 func (s *Server) find(identifier, idType string) *Alert {
-	var found *Alert
-	for _, a := range s.alerts {
-		switch idType {
-		case "id":
-			if a.ID == identifier {
-				return a
-			}
-		case "tiny":
-			if a.TinyID == identifier {
-				return a
-			}
-		case "alias":
-			if a.Alias != identifier {
-				continue
-			}
+	if idType == "alias" {
+		as := s.byAlias[identifier]
+		for _, a := range as {
 			if a.Open() {
 				return a
 			}
-			found = a
+		}
+		if len(as) > 0 {
+			return as[len(as)-1]
+		}
+		return nil
+	}
+	for _, a := range s.alerts {
+		if (idType == "id" && a.ID == identifier) || (idType == "tiny" && a.TinyID == identifier) {
+			return a
 		}
 	}
-	return found
+	return nil
 }
 
 // openAlert applies a create: a new alert, or count+1 on the open alert
@@ -156,6 +152,7 @@ func (s *Server) openAlert(p createBody, integration string) result {
 		a.Notes = append(a.Notes, Note{Note: p.Note, User: p.User, Source: p.Source, CreatedAt: now})
 	}
 	s.alerts = append(s.alerts, a)
+	s.byAlias[a.Alias] = append(s.byAlias[a.Alias], a)
 	return result{ok: true, status: "Created alert", alertID: a.ID, alias: a.Alias}
 }
 

@@ -59,6 +59,7 @@ type Server struct {
 	mu         sync.Mutex
 	keys       map[string]KeyKind
 	alerts     []*Alert
+	byAlias    map[string][]*Alert // the alerts of each alias, oldest first
 	pending    []*request
 	requests   map[string]*request
 	heartbeats map[string]*Heartbeat
@@ -79,6 +80,7 @@ func New() *Server {
 	s := &Server{
 		keys:       map[string]KeyKind{DefaultKey: IntegrationKey},
 		requests:   map[string]*request{},
+		byAlias:    map[string][]*Alert{},
 		heartbeats: map[string]*Heartbeat{},
 		pings:      map[string]int{},
 		polls:      1,
@@ -151,6 +153,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.alerts, s.pending, s.recorded, s.hbOrder = nil, nil, nil, nil
+	s.byAlias = map[string][]*Alert{}
 	s.requests = map[string]*request{}
 	s.heartbeats = map[string]*Heartbeat{}
 	s.pings = map[string]int{}
