@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/fake/faults"
 	fakegenesys "github.com/queuewatch/queuewatch/internal/fake/genesys"
 	fakeog "github.com/queuewatch/queuewatch/internal/fake/opsgenie"
 	"github.com/queuewatch/queuewatch/internal/sim"
@@ -18,9 +19,10 @@ import (
 
 // readyzBody is the part of /readyz the outage tests read.
 type readyzBody struct {
-	Status  string            `json:"status"`
-	Checks  map[string]string `json:"checks"`
-	Genesys struct {
+	Status        string            `json:"status"`
+	Checks        map[string]string `json:"checks"`
+	OutboxPending map[string]int    `json:"outbox_pending"`
+	Genesys       struct {
 		LastPollError    string `json:"last_poll_error"`
 		StreamConnected  bool   `json:"stream_connected"`
 		StreamReconnects int    `json:"stream_reconnects"`
@@ -164,4 +166,30 @@ destinations:
 	if v := scrape(t, addr, "queuewatch_genesys_stream_connected"); v != 1 {
 		t.Errorf("queuewatch_genesys_stream_connected = %v after recovery", v)
 	}
+}
+
+// TestE2EDestinationOutageInReadyz: while OpsGenie answers 503, /readyz
+// stays 200 but names the failing destination, its failures and what it is
+// owed; once OpsGenie is back the owed create goes out and /readyz is
+// clear again, with nobody touching the service.
+func TestE2EDestinationOutageInReadyz(t *testing.T) {
+	t.Parallel()
+	h := startE2EWith(t, rules(waitRule, "oncall"), e2eOpts{dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry}})
+	addr := h.svc.Addr()
+	state := func() string {
+		_, b := readyz(t, addr)
+		return fmt.Sprintf("readyz %+v\noutbox:\n%s", b, h.outboxSummary())
+	}
+	h.og.Faults.Add(faults.Fault{Status: http.StatusServiceUnavailable, Times: -1})
+	h.send(event{queue: queueID(1), metric: "longest_wait", value: 300, at: time.Now()})
+	waitFor(t, 15*time.Second, "/readyz to name the failing destination", func() bool {
+		code, b := readyz(t, addr)
+		return code == http.StatusOK && strings.HasPrefix(b.Checks["destinations"], "degraded: oncall:") &&
+			strings.Contains(b.Checks["destinations"], "server_error") && b.OutboxPending["oncall"] == 1
+	}, state)
+	h.og.Faults.Clear()
+	waitFor(t, 15*time.Second, "the create to go out and /readyz to clear", func() bool {
+		_, b := readyz(t, addr)
+		return b.Checks["destinations"] == "ok" && b.OutboxPending["oncall"] == 0 && len(h.og.Alerts()) == 1
+	}, state)
 }

@@ -65,6 +65,7 @@ type Service struct {
 	extraRoutes func(*http.ServeMux)
 	silences    *silence.Matcher
 	history     *recent.Recorder // recent values for the dashboard's charts
+	delivery    *deliveryHealth  // failing destinations, for /readyz
 	web         *web.Server
 
 	stopBackground context.CancelFunc
@@ -155,7 +156,8 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	}
 	m := metrics.New(alertCounter(eng), st.PendingCounts)
 	hub, hist := web.NewHub(), web.NewHistory()
-	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(m)})
+	health := newDeliveryHealth()
+	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(observers{m, health})})
 	wcfg := webhookConfig(cfg, log)
 	wcfg.OnResult = func(result string) { m.WebhookRequests.WithLabelValues(result).Inc() }
 	var observer webhook.Observer = countingObserver{eng, m, metric.SourceWebhook, hist}
@@ -172,7 +174,7 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist, ha: h}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist, delivery: health, ha: h}
 	if opts.Clock != nil {
 		s.clock, s.sourceClock = opts.Clock, opts.Clock
 	}
@@ -320,7 +322,8 @@ func (s *Service) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.store.PendingCounts(ctx); err != nil {
+	pending, err := s.store.PendingCounts(ctx)
+	if err != nil {
 		ok = false
 		checks["store"] = "unreachable: " + err.Error()
 	} else {
@@ -328,6 +331,16 @@ func (s *Service) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	stats := s.engine.Stats()
 	body := map[string]any{"checks": checks, "samples": stats.Samples, "transitions": stats.Transitions}
+	// Destinations in trouble are reported, not fatal: what they are owed
+	// waits in the outbox and goes out when they recover.
+	if s.delivery != nil {
+		checks["destinations"] = "ok"
+		if failing, summary := s.delivery.report(time.Now()); failing != nil {
+			checks["destinations"] = summary
+			body["failing_destinations"] = failing
+		}
+		body["outbox_pending"] = pending
+	}
 	if s.ha != nil {
 		body["role"] = s.ha.role()
 	}
