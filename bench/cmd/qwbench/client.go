@@ -17,9 +17,8 @@ import (
 )
 
 // conn is one keep-alive HTTP/1.1 connection to the server. It writes
-// requests by hand and reads answers with net/http's parser, which keeps
-// the load generator's own CPU use low: it shares the machine with the
-// server.
+// requests and reads answers by hand (readAnswer), which keeps the load
+// generator's own CPU use low: it shares the machine with the server.
 type conn struct {
 	addr    string
 	timeout time.Duration
