@@ -72,7 +72,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 				})
 			}
 			wg.Wait()
-			waitEvery(b, 10*time.Minute, 50*time.Millisecond, "every delivery", func() bool { return h.owed() == 0 }, h.outboxSummary)
+			waitEvery(b, 10*time.Minute, 250*time.Millisecond, "every delivery", func() bool { return h.owed() == 0 }, h.outboxSummary)
 			b.StopTimer()
 			cpu := processCPU(b) - cpu0
 
