@@ -203,7 +203,9 @@ func (g *progress) keep(p *pending) {
 		if s.requestID != "" && !s.done {
 			s.waits++
 		}
-		steps = append(steps, *s)
+		st := *s
+		st.body = nil // rebuilt by the next attempt; not kept for thousands of deliveries
+		steps = append(steps, st)
 		useful = useful || s.done || s.requestID != ""
 	}
 	g.mu.Lock()
