@@ -548,15 +548,16 @@ func checkOneSlackEpisode(t *testing.T, h *harness) {
 }
 
 // TestE2EOpsGenieSlowUpdateAddsNoteOnce: an OpsGenie update is two
-// requests (priority, note), confirmed through status checks, with a send
-// timeout of 1 s (the fake answers the first status check of each request
-// "not processed yet", as OpsGenie does). Whether or not an attempt ends
-// before OpsGenie confirmed everything, the update is sent in the end and
-// the alert gets one note: a retry confirms the requests OpsGenie already
-// accepted instead of making them again.
+// requests (priority, note), confirmed through status checks (after 200 ms,
+// then 400 ms later), with a timeout of 500 ms. The fake answers the first
+// status check of each request "not processed yet", as OpsGenie may, so the
+// first attempt ends unconfirmed. The retry confirms the requests OpsGenie
+// already accepted instead of making them again: the update is sent, and
+// the alert gets one note. (A retry that made the requests again would meet
+// "not processed yet" each time, and add a note per attempt.)
 func TestE2EOpsGenieSlowUpdateAddsNoteOnce(t *testing.T) {
 	h := startE2EWith(t, rules(levelsRule, "oncall"), e2eOpts{
-		dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry + "\ntimeout: 1s"},
+		dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry + "\ntimeout: 500ms"},
 	})
 	q := queueID(3)
 	alias := q + "_long_wait"
@@ -584,5 +585,8 @@ func TestE2EOpsGenieSlowUpdateAddsNoteOnce(t *testing.T) {
 	if update.Status != store.StatusSent || notes != 1 {
 		t.Errorf("after %d attempts the update is %s (%s); OpsGenie accepted %d notes for one priority change",
 			update.Attempts, update.Status, update.LastError, notes)
+	}
+	if update.Attempts < 2 {
+		t.Errorf("the update was sent at attempt %d; the test needs a first attempt that ends unconfirmed", update.Attempts)
 	}
 }
