@@ -202,7 +202,9 @@ func TestE2ECrashUnderLoad(t *testing.T) {
 	h.slack.SetRateLimits(fakeslack.Rate{}, fakeslack.Rate{})
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "queuewatch.yaml")
-	text := h.configYAML(crashRule, e2eOpts{extra: map[string]string{"*": fastRetry + "\ntimeout: 1s"}})
+	// The destinations' own rate limits (OpsGenie 5/s, Slack 1/s) would set
+	// the pace of a long run; the fakes do not need them.
+	text := h.configYAML(crashRule, e2eOpts{extra: map[string]string{"*": fastRetry + "\ntimeout: 1s\nrate: 200\nburst: 200"}})
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -463,6 +465,23 @@ func (w *crashWorkload) describe(fed [crashQueues]int) string {
 	for q, n := range fed {
 		fmt.Fprintf(&b, "queue %d: fed %d episodes, fakes show %+v\n", q, n, w.view(q))
 	}
+	// What the outbox still owes, read as a third party.
+	st, err := OpenStore(context.Background(), "sqlite:"+w.h.db)
+	if err != nil {
+		return b.String() + "store: " + err.Error()
+	}
+	defer st.Close()
+	ds, err := st.ListDeliveries(context.Background(), store.DeliveryFilter{Limit: 1 << 20})
+	if err != nil {
+		return b.String() + "store: " + err.Error()
+	}
+	for _, d := range ds {
+		if d.Status != store.StatusSent {
+			fmt.Fprintf(&b, "owed: %d %s %s %s %s attempts=%d claimed_by=%q lease_until=%s next=%s err=%q\n", d.ID, d.Destination, d.Key, d.Action,
+				d.Status, d.Attempts, d.ClaimedBy, d.LeaseUntil.Format(time.RFC3339Nano), d.NextAttemptAt.Format(time.RFC3339Nano), d.LastError)
+		}
+	}
+	fmt.Fprintf(&b, "now %s\n", time.Now().Format(time.RFC3339Nano))
 	return b.String()
 }
 
