@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
@@ -55,11 +56,12 @@ func (c *Client) ConversationAggregates(ctx context.Context, queueIDs []string, 
 			Metrics:  aggregateMetrics,
 		}
 		var ans aggregateAnswer
+		var sent time.Time
 		if err := c.do(ctx, call{endpoint: EndpointAggregates, method: http.MethodPost,
-			path: "/api/v2/analytics/conversations/aggregates/query", body: q, out: &ans}); err != nil {
+			path: "/api/v2/analytics/conversations/aggregates/query", body: q, out: &ans, sent: &sent}); err != nil {
 			return r, fmt.Errorf("genesys: conversation aggregates: %w", err)
 		}
-		r.At = c.clock.Now()
+		r.At = sent
 		groups := make([]analyticsGroup, 0, len(ans.Results))
 		for _, res := range ans.Results {
 			g := analyticsGroup{Group: res.Group}

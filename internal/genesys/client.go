@@ -216,6 +216,9 @@ type call struct {
 	query    url.Values
 	body     any // marshalled as JSON when not nil
 	out      any // decoded from JSON when not nil
+	// sent, when not nil, receives the client's clock as the request
+	// leaves (after any wait for the budget; the last try's on a retry).
+	sent *time.Time
 }
 
 // do sends a call with the shared token and budget, renewing the token and
@@ -267,6 +270,9 @@ func (c *Client) send(ctx context.Context, cl call, payload []byte, tok string) 
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.sent != nil {
+		*cl.sent = c.clock.Now()
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

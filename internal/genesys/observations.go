@@ -75,37 +75,38 @@ func (c *Client) QueueObservations(ctx context.Context, queueIDs []string) (Repo
 	r := Report{Source: metric.SourcePoll}
 	for start := 0; start < len(queueIDs); start += MaxQueuesPerQuery {
 		ids := queueIDs[start:min(start+MaxQueuesPerQuery, len(queueIDs))]
-		ans, err := c.observe(ctx, ids)
+		ans, sent, err := c.observe(ctx, ids)
 		if err != nil {
 			return r, fmt.Errorf("genesys: queue observations: %w", err)
 		}
-		r.At = c.clock.Now()
+		r.At = sent
 		r.Queues = append(r.Queues, c.observationStats(ids, ans, r.At)...)
 	}
 	return r, nil
 }
 
 // observe sends one observations query.
-func (c *Client) observe(ctx context.Context, ids []string) (observationAnswer, error) {
+func (c *Client) observe(ctx context.Context, ids []string) (observationAnswer, time.Time, error) {
 	q := observationQuery{Filter: queueFilter(ids), Metrics: observationMetrics}
 	if c.longestFromDetails.Load() {
 		q.Metrics, q.DetailMetrics = withoutLongest(), []string{"oWaiting"}
 	}
 	var ans observationAnswer
+	var sent time.Time
 	err := c.do(ctx, call{endpoint: EndpointObservations, method: http.MethodPost,
-		path: "/api/v2/analytics/queues/observations/query", body: q, out: &ans})
+		path: "/api/v2/analytics/queues/observations/query", body: q, out: &ans, sent: &sent})
 	if StatusOf(err) == http.StatusBadRequest && !c.longestFromDetails.Load() {
 		c.log.Warn("genesys: observation query refused; retrying without oLongestWaiting", "error", err)
 		c.longestFromDetails.Store(true)
 		q.Metrics, q.DetailMetrics = withoutLongest(), []string{"oWaiting"}
 		ans = observationAnswer{}
 		err = c.do(ctx, call{endpoint: EndpointObservations, method: http.MethodPost,
-			path: "/api/v2/analytics/queues/observations/query", body: q, out: &ans})
+			path: "/api/v2/analytics/queues/observations/query", body: q, out: &ans, sent: &sent})
 		if err != nil {
 			c.longestFromDetails.Store(false)
 		}
 	}
-	return ans, err
+	return ans, sent, err
 }
 
 func withoutLongest() []string {

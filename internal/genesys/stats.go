@@ -251,8 +251,11 @@ func (iv Interval) String() string {
 
 // Report is the figures of several queues from one query or event.
 type Report struct {
-	// At is when the figures were taken (the client's clock when the
-	// answer arrived, or the event's time).
+	// At is when the figures were taken: the client's clock when the
+	// (last) request was sent, or the event's time. The figures are at
+	// least that fresh; stamping them with the arrival of the answer
+	// instead would let an answer that was slow to come outrank a newer
+	// stream event of the same queue.
 	At time.Time
 	// Interval is the aggregate interval; zero for observations.
 	Interval Interval

@@ -216,17 +216,19 @@ func TestPollBreachReachesEngineWithinOnePollInterval(t *testing.T) {
 // poll through the real poller into the same engine, and that the stored
 // history of the series holds exactly one firing transition and no other
 // change.
+//
+// The poller makes only the streamer's gap-fill polls here: the clock
+// moves faster than periodic polls would be answered, and a poll answered
+// after the clock moved on would mix older and newer figures in a way real
+// time never does.
 func TestDroppedSocketGapPollMakesNoDuplicateTransition(t *testing.T) {
 	e, q, threshold := breachSetup(t)
 	p := newPipeline(t, threshold)
-	var s *stream.Streamer
-	pl := poll.New(e.client, p.engine, poll.Options{Interval: 15 * time.Second, Clock: e.clock, Logger: e.log,
-		OnDiscovery: func([]genesys.Queue) { s.Refresh() }})
-	s = stream.New(e.client, p.engine, e.options(stream.Options{Poller: pl, HeartbeatTimeout: time.Hour}))
+	pl := poll.New(e.client, p.engine, poll.Options{Interval: 15 * time.Second, Clock: e.clock, Logger: e.log})
+	s := stream.New(e.client, p.engine, e.options(stream.Options{Poller: pl, HeartbeatTimeout: time.Hour}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = pl.Run(ctx) })
-	wg.Go(func() { _ = s.Run(ctx, pl.QueueIDs) })
+	wg.Go(func() { _ = s.Run(ctx, fixed(e.fake.QueueIDs())) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	e.waitConnected(t, s, 1)
 	eventually(t, "the first gap fill", func() bool { return s.Status().GapFills == 1 })
@@ -237,11 +239,10 @@ func TestDroppedSocketGapPollMakesNoDuplicateTransition(t *testing.T) {
 	e.fake.DropSockets()
 	e.advanceBackoff(t, "a reconnect", func() bool { return s.Status().Reconnects == 1 && s.Connected() })
 	eventually(t, "the gap-fill poll after the reconnect", func() bool { return s.Status().GapFills == 2 })
-	polled := pl.Status().GapFills
-	if polled < 2 {
+	if polled := pl.Status().GapFills; polled != 2 {
 		t.Fatalf("the poller made %d gap fills; want one per connect", polled)
 	}
-	// The queue is still in breach: more stream events and polls follow.
+	// The queue is still in breach: more stream events follow.
 	for range 30 {
 		e.fake.Advance(time.Second)
 	}
