@@ -90,28 +90,3 @@ func TestLimiterUnlimited(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-func TestKeyedLimiter(t *testing.T) {
-	c := newFakeClock(base)
-	k := NewKeyedLimiter(1, 2, c)
-	for _, key := range []string{"C1", "C2"} {
-		if got := k.Limiter(key).TakeUpTo(5); got != 2 {
-			t.Errorf("key %s: took %d, want its own burst of 2", key, got)
-		}
-	}
-	if got := k.Limiter("C1").Reserve(); got != time.Second {
-		t.Errorf("C1 waits %v, want 1s", got)
-	}
-	// Buckets that refilled are forgotten; one with a promised token is not.
-	for i := range pruneEvery {
-		k.Limiter(string(rune('a' + i%26)))
-	}
-	c.Advance(2 * time.Second) // C2 is full again; C1 paid its promise back
-	k.Limiter("C1").Reserve()  // C1: one token, taken
-	for range pruneEvery {
-		k.Limiter("C3")
-	}
-	if n := k.Len(); n != 2 {
-		t.Errorf("kept %d buckets, want C1 (not full) and C3 (just used)", n)
-	}
-}

@@ -72,7 +72,9 @@ type Config struct {
 	// Logger receives a warning when a template fails and the built-in
 	// text is sent instead; slog.Default() when nil.
 	Logger *slog.Logger
-	// PostRate is the most chat.postMessage calls a second per channel,
+	// PostRate is the most chat.postMessage calls a second (Slack's limit is
+	// per channel; a notifier posts to its one channel, so one bucket serves
+	// also replies under messages whose handle names the channel by id),
 	// PostBurst the most at once; UpdateRate and UpdateBurst pace
 	// chat.update calls. Every request waits for its token, whatever sends
 	// it (a single delivery, a batch, a storm summary, a thread reply). 0
@@ -96,8 +98,8 @@ type Notifier struct {
 	client    *http.Client
 	now       func() time.Time
 
-	posts   atomic.Pointer[notify.KeyedLimiter] // chat.postMessage, per channel
-	updates atomic.Pointer[notify.Limiter]      // chat.update
+	posts   atomic.Pointer[notify.Limiter] // chat.postMessage
+	updates atomic.Pointer[notify.Limiter] // chat.update
 
 	stormMu sync.Mutex
 	current *storm            // the open storm new breaches join, or nil
@@ -160,11 +162,11 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 }
 
 // SetPacing replaces the pacing of the notifier's requests: postRate
-// chat.postMessage calls a second per channel with bursts of postBurst, and
+// chat.postMessage calls a second with bursts of postBurst, and
 // updateRate chat.update calls a second with bursts of updateBurst; a rate
 // ≤ 0 does not pace. Requests already waiting keep their old pacing.
 func (n *Notifier) SetPacing(postRate float64, postBurst int, updateRate float64, updateBurst int) {
-	n.posts.Store(notify.NewKeyedLimiter(postRate, postBurst, n.cfg.Clock))
+	n.posts.Store(notify.NewLimiter(postRate, postBurst, n.cfg.Clock))
 	n.updates.Store(notify.NewLimiter(updateRate, updateBurst, n.cfg.Clock))
 }
 
@@ -272,13 +274,12 @@ func (n *Notifier) send(ctx context.Context, method string, req chatRequest, v v
 	return a, code, err
 }
 
-// pacedCall waits for a token of the method's rate limit (for a post, the
-// channel's), then calls it.
+// pacedCall waits for a token of the method's rate limit, then calls it.
 func (n *Notifier) pacedCall(ctx context.Context, method string, req chatRequest) (answer, int, error) {
 	var err error
 	switch method {
 	case "chat.postMessage":
-		err = n.posts.Load().Wait(ctx, req.Channel)
+		err = n.posts.Load().Wait(ctx)
 	case "chat.update":
 		err = n.updates.Load().Wait(ctx)
 	}
