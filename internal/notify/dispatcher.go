@@ -152,6 +152,9 @@ func NewDispatcher(st Store, dests []Destination, opts Options) *Dispatcher {
 		}
 		seen[dest.Name] = true
 		d.dests = append(d.dests, newDestRun(d, dest))
+		if j, ok := dest.Notifier.(Journaled); ok && st != nil {
+			j.UseJournal(refJournal{st: st, dest: dest.Name, clock: d.clock})
+		}
 	}
 	if st == nil {
 		errs = append(errs, errors.New("no store"))

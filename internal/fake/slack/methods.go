@@ -141,8 +141,14 @@ func (s *Server) postMessage(req *request) (map[string]any, *apiError) {
 			threadTS = parent.ThreadTS // a reply to a reply joins the thread
 		}
 	}
+	var md json.RawMessage
+	if v, ok := req.args["metadata"]; ok && v != nil {
+		if md, err = checkMetadata(v); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
-	m := &Message{Channel: c.ID, TS: s.nextTS(), ThreadTS: threadTS, Text: text, Blocks: blocks, Posted: now}
+	m := &Message{Channel: c.ID, TS: s.nextTS(), ThreadTS: threadTS, Text: text, Blocks: blocks, Metadata: md, Posted: now}
 	c.byTS[m.TS] = m
 	if threadTS == "" {
 		c.msgs = append(c.msgs, m)

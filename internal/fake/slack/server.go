@@ -1,5 +1,6 @@
 // Package slack is a faithful fake of the Slack Web API methods queuewatch
-// uses (chat.postMessage, chat.update, auth.test), for tests and the demo.
+// uses (chat.postMessage, chat.update, auth.test, conversations.info,
+// conversations.history, conversations.replies), for tests and the demo.
 //
 // It answers the way Slack does: HTTP 200 with {"ok":false,"error":…} for
 // refused calls, HTTP 429 with Retry-After and "ratelimited" when a channel
@@ -64,10 +65,12 @@ type Message struct {
 	// Blocks is the message's blocks as JSON, nil when it has none.
 	Blocks json.RawMessage `json:"blocks,omitempty"`
 	// Edits counts the chat.update calls that changed the message.
-	Edits   int       `json:"edits"`
-	Posted  time.Time `json:"posted"`
-	Edited  time.Time `json:"edited,omitzero"`
-	Replies []Message `json:"replies,omitempty"`
+	// Metadata is the message's metadata as JSON, nil when it has none.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	Edits    int             `json:"edits"`
+	Posted   time.Time       `json:"posted"`
+	Edited   time.Time       `json:"edited,omitzero"`
+	Replies  []Message       `json:"replies,omitempty"`
 }
 
 // Call is one API request the fake received, for assertions.
@@ -107,6 +110,7 @@ type Server struct {
 	names         map[string]string // channel name → ID
 	postRate      Rate
 	updateRate    Rate
+	readRate      Rate // conversations.history and .replies, each
 	buckets       map[string]*bucket
 	lastTS        int64 // microseconds of the last ts handed out
 	calls         []Call
@@ -126,6 +130,7 @@ func New() *Server {
 		names:         map[string]string{},
 		postRate:      Rate{PerSecond: 1, Burst: 3},
 		updateRate:    Rate{PerSecond: 50.0 / 60, Burst: 20},
+		readRate:      Rate{PerSecond: 50.0 / 60, Burst: 20},
 		buckets:       map[string]*bucket{},
 		maxBlockChars: DefaultMaxBlockChars,
 	}
@@ -165,6 +170,16 @@ func (s *Server) SetRateLimits(post, update Rate) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.postRate, s.updateRate = post, update
+	s.buckets = map[string]*bucket{}
+}
+
+// SetReadRate sets the limit of conversations.history and
+// conversations.replies (Tier 3, per method and workspace; 50 a minute with
+// a burst of 20 by default). A zero Rate turns it off.
+func (s *Server) SetReadRate(r Rate) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readRate = r
 	s.buckets = map[string]*bucket{}
 }
 
@@ -267,6 +282,7 @@ func (s *Server) Calls() []Call {
 func (s *Server) copyMessage(c *channelState, m *Message) Message {
 	cp := *m
 	cp.Blocks = append(json.RawMessage(nil), m.Blocks...)
+	cp.Metadata = append(json.RawMessage(nil), m.Metadata...)
 	cp.Replies = nil
 	if m.ThreadTS == "" {
 		var replies []*Message

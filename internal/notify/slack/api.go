@@ -30,6 +30,9 @@ type chatRequest struct {
 	Blocks      []block `json:"blocks,omitempty"`
 	UnfurlLinks *bool   `json:"unfurl_links,omitempty"`
 	UnfurlMedia *bool   `json:"unfurl_media,omitempty"`
+	// Metadata names the delivery that posts a message (chat.postMessage
+	// only; see EventType).
+	Metadata *metadata `json:"metadata,omitempty"`
 }
 
 // answer is the part of a Web API answer the notifier reads.
@@ -50,6 +53,12 @@ type answer struct {
 // call POSTs body as JSON to a Web API method and returns the answer of a
 // successful call with its HTTP status. Failures are *notify.Error values.
 func (n *Notifier) call(ctx context.Context, method string, body any) (answer, int, error) {
+	return n.callInto(ctx, method, body, nil)
+}
+
+// callInto is call that also decodes a successful answer into extra, when
+// not nil, for the fields of methods other than chat.*.
+func (n *Notifier) callInto(ctx context.Context, method string, body, extra any) (answer, int, error) {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		return answer{}, 0, &notify.Error{Reason: "encode " + method + " request", Err: err}
@@ -78,6 +87,11 @@ func (n *Notifier) call(ctx context.Context, method string, body any) (answer, i
 
 	var a answer
 	parsed := isJSON(resp.Header.Get("Content-Type"), raw) && json.Unmarshal(raw, &a) == nil
+	if parsed && a.OK && extra != nil {
+		if err := json.Unmarshal(raw, extra); err != nil {
+			return a, resp.StatusCode, &notify.Error{Reason: method + ": unreadable answer: " + err.Error(), Code: resp.StatusCode, Retryable: true}
+		}
+	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), n.now())
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:

@@ -100,6 +100,9 @@ type Notifier struct {
 
 	posts   atomic.Pointer[notify.Limiter] // chat.postMessage
 	updates atomic.Pointer[notify.Limiter] // chat.update
+	reads   atomic.Pointer[notify.Limiter] // conversations.history and .replies
+
+	journal notify.Journal // post markers; nil without one
 
 	stormMu sync.Mutex
 	current *storm            // the open storm new breaches join, or nil
@@ -168,6 +171,7 @@ func New(cfg Config, client *http.Client) (*Notifier, error) {
 func (n *Notifier) SetPacing(postRate float64, postBurst int, updateRate float64, updateBurst int) {
 	n.posts.Store(notify.NewLimiter(postRate, postBurst, n.cfg.Clock))
 	n.updates.Store(notify.NewLimiter(updateRate, updateBurst, n.cfg.Clock))
+	n.reads.Store(notify.NewLimiter(DefaultReadRate, DefaultReadBurst, n.cfg.Clock))
 }
 
 // Name returns the destination's name.
@@ -210,7 +214,7 @@ func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, 
 		case err == nil:
 			rec := notify.Receipt{Ref: ref.String(), Code: code}
 			if resolve {
-				if rerr := n.reply(ctx, ref, replyText(t)); rerr != nil {
+				if rerr := n.reply(ctx, d, ref, replyText(t)); rerr != nil {
 					if retryable(rerr) {
 						return notify.Receipt{}, fmt.Errorf("slack: thread reply: %w", rerr)
 					}
@@ -224,9 +228,13 @@ func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, 
 		}
 		note = slackCode(err) + ": posted a new message"
 	}
-	a, code, err := n.send(ctx, "chat.postMessage", chatRequest{Channel: n.channel}, v)
+	a, code, found, err := n.postOnce(ctx, d, stepPost, chatRequest{Channel: n.channel}, v)
 	if err != nil {
 		return notify.Receipt{}, fmt.Errorf("slack: post message: %w", err)
+	}
+	if found {
+		// The earlier attempt of this delivery posted the same content.
+		note = joinNotes(note, "found the message an earlier attempt posted")
 	}
 	return notify.Receipt{Ref: msgRef{Channel: a.Channel, TS: a.TS}.String(), Code: code, Note: joinNotes(note, v.note)}, nil
 }
@@ -243,8 +251,10 @@ func joinNotes(notes ...string) string {
 }
 
 // reply posts text in the thread of ref's message.
-func (n *Notifier) reply(ctx context.Context, ref msgRef, text string) error {
-	_, _, err := n.send(ctx, "chat.postMessage", chatRequest{Channel: ref.Channel, ThreadTS: ref.TS}, view{text: text})
+// reply posts text in the thread of ref's message, as delivery d's reply
+// (once: see postOnce).
+func (n *Notifier) reply(ctx context.Context, d store.Delivery, ref msgRef, text string) error {
+	_, _, _, err := n.postOnce(ctx, d, stepReply, chatRequest{Channel: ref.Channel, ThreadTS: ref.TS}, view{text: text})
 	return err
 }
 

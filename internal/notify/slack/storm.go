@@ -240,7 +240,7 @@ func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, changes 
 	}
 	shown := err == nil
 	if err == nil && s.over() && !s.replied {
-		if rerr := n.reply(ctx, s.ref(), n.stormReplyText(s)); rerr == nil {
+		if rerr := n.reply(ctx, store.Delivery{}, s.ref(), n.stormReplyText(s)); rerr == nil {
 			s.replied = true
 		} else if retryable(rerr) {
 			err = fmt.Errorf("slack: storm thread reply: %w", rerr)
