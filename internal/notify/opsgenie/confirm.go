@@ -169,27 +169,28 @@ type remembered struct {
 }
 
 // resume copies the remembered state of p's steps into p, when an earlier
-// attempt of the same delivery left some.
-func (g *progress) resume(p *pending) {
+// attempt of the same delivery left some, and reports whether it did.
+func (g *progress) resume(p *pending) bool {
 	if p.id == 0 {
-		return
+		return false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r, ok := g.steps[p.id]
 	if !ok || r.sig != p.sig || len(r.steps) != len(p.steps) {
-		return
+		return false
 	}
 	for i, s := range p.steps {
 		old := r.steps[i]
 		if old.what != s.what {
-			return
+			return false
 		}
 		if old.waits >= maxWaits && !old.done {
 			continue
 		}
 		s.requestID, s.waits, s.code, s.done, s.status, s.unconfirmed = old.requestID, old.waits, old.code, old.done, old.status, old.unconfirmed
 	}
+	return true
 }
 
 // keep remembers the state of p's steps when any was accepted.

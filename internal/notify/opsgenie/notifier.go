@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,14 +77,21 @@ func (n *Notifier) Begin(ctx context.Context, d store.Delivery, prev *store.Ref)
 	default:
 		return nil, &notify.Error{Reason: fmt.Sprintf("unsupported action %q", action)}
 	}
-	n.progress.resume(p)
-	for _, s := range p.steps {
+	if !n.progress.resume(p) {
+		if err := n.recall(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	for i, s := range p.steps {
 		if s.done || s.requestID != "" {
 			continue
 		}
 		if err := n.accept(ctx, s); err != nil {
 			n.progress.keep(p)
 			return nil, err
+		}
+		if s.requestID != "" {
+			n.note(ctx, p, i, s.requestID)
 		}
 	}
 	return p, nil
@@ -154,6 +162,9 @@ func (p *pending) Confirm(ctx context.Context) (notify.Receipt, error) {
 		for _, s := range open {
 			more, err := n.check(ctx, s)
 			if err != nil {
+				if s.requestID == "" { // the request failed: make it again
+					n.note(ctx, p, slices.Index(p.steps, s), "")
+				}
 				n.progress.keep(p)
 				return notify.Receipt{}, err
 			}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/notify"
 	"github.com/queuewatch/queuewatch/internal/notify/template"
 )
 
@@ -132,6 +133,7 @@ type Notifier struct {
 	client   *http.Client
 	checks   chan struct{} // request-status calls in flight
 	progress progress
+	journal  notify.Journal // accepted request ids, durably; nil without one
 }
 
 // New checks cfg, fills in its defaults and returns a Notifier that sends
