@@ -25,7 +25,7 @@ type Recorder struct {
 	keep         map[metric.Name]bool
 
 	mu     sync.Mutex
-	series map[string]*ring
+	series map[SeriesKey]*ring
 }
 
 type ring struct {
@@ -47,30 +47,43 @@ func New(window, step time.Duration, metrics ...metric.Name) *Recorder {
 	for _, n := range metrics {
 		keep[n] = true
 	}
-	return &Recorder{window: window, step: step, size: int(window/step) + 1, keep: keep, series: map[string]*ring{}}
+	return &Recorder{window: window, step: step, size: int(window/step) + 1, keep: keep, series: map[SeriesKey]*ring{}}
 }
 
-// Key names the series of one metric of a queue (and media type).
-func Key(queueID, mediaType string, name metric.Name) string {
-	return queueID + "\x00" + mediaType + "\x00" + string(name)
+// SeriesKey names the series of one metric of a queue (and media type). It
+// is a plain comparable value, so looking a series up allocates nothing.
+type SeriesKey struct {
+	QueueID, MediaType string
+	Metric             metric.Name
+}
+
+// Key returns the SeriesKey of one metric of a queue (and media type).
+func Key(queueID, mediaType string, name metric.Name) SeriesKey {
+	return SeriesKey{QueueID: queueID, MediaType: mediaType, Metric: name}
 }
 
 // Add records samples of the recorder's metrics; it may be called on every
-// sample on its way into the engine.
+// sample on its way into the engine, and takes the lock once per call.
 func (r *Recorder) Add(samples ...metric.Sample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, s := range samples {
 		if r.keep[s.Metric] {
-			r.Record(Key(s.QueueID, s.MediaType, s.Metric), s.At, s.Value)
+			r.recordLocked(Key(s.QueueID, s.MediaType, s.Metric), s.At, s.Value)
 		}
 	}
 }
 
 // Record adds a value of a series. Values older than the series' latest
 // step are ignored, so replayed or out-of-order samples do not bend charts.
-func (r *Recorder) Record(series string, at time.Time, v float64) {
-	at = at.Truncate(r.step)
+func (r *Recorder) Record(series SeriesKey, at time.Time, v float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.recordLocked(series, at, v)
+}
+
+func (r *Recorder) recordLocked(series SeriesKey, at time.Time, v float64) {
+	at = at.Truncate(r.step)
 	rg := r.series[series]
 	if rg == nil {
 		rg = &ring{pts: make([]Point, 0, min(r.size, 16))}
@@ -90,7 +103,7 @@ func (r *Recorder) Record(series string, at time.Time, v float64) {
 
 // Points returns the points of a series within the window before its
 // latest point, oldest first. It returns nil for an unknown series.
-func (r *Recorder) Points(series string) []Point {
+func (r *Recorder) Points(series SeriesKey) []Point {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rg := r.series[series]

@@ -7,15 +7,18 @@ import (
 	"github.com/queuewatch/queuewatch/internal/metric"
 )
 
+// sk is the series most tests record into.
+var sk = Key("s", "voice", metric.Waiting)
+
 func TestRecorderKeepsWindowAtStep(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	r := New(time.Hour, time.Minute)
 	// Two hours of a value every 20 s: the ring keeps one point a minute,
 	// the latest value of each minute, for the last hour.
 	for i := 0; i < 360; i++ {
-		r.Record("q1/service_level", t0.Add(time.Duration(i)*20*time.Second), float64(i))
+		r.Record(Key("q1", "", metric.ServiceLevel), t0.Add(time.Duration(i)*20*time.Second), float64(i))
 	}
-	pts := r.Points("q1/service_level")
+	pts := r.Points(Key("q1", "", metric.ServiceLevel))
 	if len(pts) != 61 {
 		t.Fatalf("got %d points, want 61 (one a minute over an hour, both ends included)", len(pts))
 	}
@@ -36,10 +39,10 @@ func TestRecorderKeepsWindowAtStep(t *testing.T) {
 func TestRecorderIgnoresOlderValues(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	r := New(time.Hour, time.Minute)
-	r.Record("s", t0.Add(5*time.Minute), 1)
-	r.Record("s", t0, 2)                                // older: ignored
-	r.Record("s", t0.Add(5*time.Minute+time.Second), 3) // same minute: replaces
-	pts := r.Points("s")
+	r.Record(sk, t0.Add(5*time.Minute), 1)
+	r.Record(sk, t0, 2)                                // older: ignored
+	r.Record(sk, t0.Add(5*time.Minute+time.Second), 3) // same minute: replaces
+	pts := r.Points(sk)
 	if len(pts) != 1 || pts[0].V != 3 {
 		t.Fatalf("points = %+v, want one point with value 3", pts)
 	}
@@ -52,11 +55,26 @@ func TestRecorderIgnoresOlderValues(t *testing.T) {
 	if pts := r2.Points(Key("q", "", metric.Waiting)); pts != nil {
 		t.Errorf("Add kept %+v for a metric it was not asked to keep", pts)
 	}
-	if r.Points("unknown") != nil {
+	if r.Points(Key("unknown", "", metric.Waiting)) != nil {
 		t.Error("unknown series has points")
 	}
 	r.Forget(t0.Add(time.Hour))
-	if r.Points("s") != nil {
+	if r.Points(sk) != nil {
 		t.Error("Forget kept a series older than the cut-off")
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	r := New(time.Hour, 30*time.Second, metric.ServiceLevel, metric.Waiting)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	smp := []metric.Sample{
+		{QueueID: "3f0c8d1e-0000-4000-8000-000000000003", Metric: metric.ServiceLevel, Value: 81},
+		{QueueID: "3f0c8d1e-0000-4000-8000-000000000003", Metric: metric.Waiting, Value: 4},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		smp[0].At, smp[1].At = at, at
+		r.Add(smp...)
 	}
 }
