@@ -23,6 +23,8 @@ type RecordedRequest struct {
 	// Status is the answer's HTTP status, 0 when the connection was
 	// dropped or the client gave up.
 	Status int `json:"status"`
+	// RequestID is the requestId of the answer, empty when there was none.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // maxRecorded is how much of a request body is recorded.

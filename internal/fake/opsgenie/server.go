@@ -186,6 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		rec.Status = sw.code
+		rec.RequestID = sw.Header().Get("X-Request-ID")
 		s.mu.Unlock()
 	}()
 	s.handler.ServeHTTP(sw, r)
