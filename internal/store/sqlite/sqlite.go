@@ -53,6 +53,7 @@ var _ store.Store = (*Store)(nil)
 type options struct {
 	syncFull  bool
 	readConns int
+	cacheKiB  int // writer page cache; benchmarks compare sizes
 }
 
 // Option changes how Open opens the database.
@@ -74,11 +75,20 @@ func WithReadConns(n int) Option {
 	}
 }
 
+// writerCacheKiB is the writer connection's page cache in KiB. The cache is
+// memory outside the Go heap (the pure-Go SQLite allocates it itself) that,
+// once filled, is never handed back, so it counts fully in the process's
+// resident memory. A commit's hot pages are the indexes' upper levels and
+// the pages it appends to, which fit in a few MiB: 64 MiB cost a burst of
+// 40,000 transitions about 60 MiB of RSS for no measurable commit speed
+// (docs/benchmarks.md, "Memory of the scale burst").
+const writerCacheKiB = 8192
+
 // Open opens (creating if needed) the SQLite database at path, applies the
 // embedded migrations and prepares the statements. The path ":memory:" is
 // refused: queuewatch needs a durable store (use a temporary file instead).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	o := options{readConns: max(4, runtime.GOMAXPROCS(0))}
+	o := options{readConns: max(4, runtime.GOMAXPROCS(0)), cacheKiB: writerCacheKiB}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -98,7 +108,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		"_pragma=foreign_keys(1)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous("+syncMode+")",
-		"_pragma=cache_size(-65536)", // KiB: keep the hot pages of big batches
+		fmt.Sprintf("_pragma=cache_size(-%d)", o.cacheKiB),
 		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walAutocheckpoint),
 	))
 	if err != nil {
