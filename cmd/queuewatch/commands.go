@@ -42,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(os.Getenv, log)
 	return app.Serve(ctx, cfg, log)
 }
 
