@@ -340,7 +340,7 @@ func (b *bench) proofScale() error {
 		return fmt.Errorf("%v of %d series firing after the breach", firing(), series)
 	}
 	fireTime := time.Since(t0)
-	rssFiring, _ := e.rssMiB()
+	rssFiring, peakFiring := e.rssMiB()
 	startup, err := e.restart()
 	if err != nil {
 		return fmt.Errorf("restart: %w", err)
@@ -360,8 +360,8 @@ func (b *bench) proofScale() error {
 	_, peak := e.rssMiB()
 	b.proofRows = append(b.proofRows, proofRow{"scale",
 		fmt.Sprintf("%s queues × %d rules = %s series", thousands(float64(queues)), len(scaleMetrics), thousands(float64(series))),
-		fmt.Sprintf("all firing in %s, RSS **%.0f MiB**; restart to ready **%s**, RSS %.0f MiB; all resolved in **%s**; peak RSS after restart %.0f MiB",
-			fireTime.Round(10*time.Millisecond), rssFiring, startup.Round(time.Millisecond), rssRestored, resolveTime.Round(10*time.Millisecond), peak),
+		fmt.Sprintf("all firing in %s, RSS **%.0f MiB** (peak %.0f MiB); restart to ready **%s**, RSS %.0f MiB; all resolved in **%s**; peak RSS after restart %.0f MiB",
+			fireTime.Round(10*time.Millisecond), rssFiring, peakFiring, startup.Round(time.Millisecond), rssRestored, resolveTime.Round(10*time.Millisecond), peak),
 		"every series fired, survived the restart and resolved"})
 	return nil
 }
