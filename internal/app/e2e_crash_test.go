@@ -495,6 +495,7 @@ func (w *crashWorkload) check(t *testing.T, fed [crashQueues]int) {
 	}
 	defer st.Close()
 	ops := byAlias(ogOps(w.h.og.Requests()))
+	logRepeats(t, w, ops, len(fed))
 	for q, n := range fed {
 		key := crashKey(q)
 		v := w.view(q)
@@ -611,4 +612,32 @@ func (w *crashWorkload) checkSlack(t *testing.T, q, n int) {
 		t.Errorf("%s: %d episodes; Slack also has %d repeated messages and %d repeated thread replies",
 			crashKey(q), n, orphans, extraReplies)
 	}
+}
+
+// logRepeats logs, for the record, how often a kill left an accepted
+// OpsGenie create or close to be made again (allowed: the residual window
+// between the 202 and the store), and how often the service looked Slack's
+// history up to find a message an interrupted attempt had posted.
+func logRepeats(t *testing.T, w *crashWorkload, ops map[string][]ogOp, queues int) {
+	t.Helper()
+	repeats := 0
+	for q := range queues {
+		prev := ""
+		for _, o := range accepted(ops[crashKey(q)]) {
+			if o.Op != "create" && o.Op != "close" {
+				continue
+			}
+			if o.Op == prev {
+				repeats++
+			}
+			prev = o.Op
+		}
+	}
+	lookups := 0
+	for _, c := range w.h.slack.Calls() {
+		if strings.HasPrefix(c.Method, "conversations.") {
+			lookups++
+		}
+	}
+	t.Logf("OpsGenie requests made again after a kill: %d; Slack history lookups: %d", repeats, lookups)
 }
