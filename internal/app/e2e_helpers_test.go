@@ -509,7 +509,6 @@ func accepted(ops []ogOp) []ogOp {
 // queueID returns the id of test queue i.
 func queueID(i int) string { return fmt.Sprintf("3f0c8d1e-0000-4000-8000-%012d", i) }
 
-
 // raceEnabled reports whether the test binary was built with -race, under
 // which the pure-Go SQLite driver is about ten times slower.
 func raceEnabled() bool {
