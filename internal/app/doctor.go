@@ -688,12 +688,32 @@ func (d *doctor) slack(ctx context.Context, dc config.Destination, n *slack.Noti
 		d.report(checkFail, what, name+" is archived, so posting answers is_archived", "unarchive it or configure another channel")
 	case ci.IsMember:
 		d.report(checkPass, what, "the bot is a member of "+name, "")
+		d.slackHistory(ctx, dc, n)
 	case info.HasScope("chat:write.public") && !ci.IsPrivate:
 		d.report(checkWarn, what, "the bot is not in "+name+", but chat:write.public lets it post to a public channel",
 			invite+", so that it keeps working if the channel becomes private")
 	default:
 		d.report(checkFail, what, "the bot is not in "+name+", so posting answers not_in_channel",
 			invite+" (or give a public channel's bot the chat:write.public scope)")
+	}
+}
+
+// slackHistory warns when the token cannot read the channel's history,
+// which the notifier needs after a crash to find a message it had already
+// posted instead of posting it again.
+func (d *doctor) slackHistory(ctx context.Context, dc config.Destination, n *slack.Notifier) {
+	what := "slack " + dc.Name + " history"
+	err := n.CheckHistory(ctx)
+	var ne *notify.Error
+	switch {
+	case err == nil:
+		d.report(checkPass, what, "the token can read the channel, so a message is not posted twice after a crash", "")
+	case errors.As(err, &ne) && ne.Reason == "missing_scope":
+		d.report(checkWarn, what, "the token lacks channels:history (groups:history for a private channel): after a crash a message may be posted twice",
+			"add that scope to the bot token (Slack app > OAuth & Permissions) and reinstall the app")
+	default:
+		detail, _ := notifyError(err)
+		d.report(checkWarn, what, "not checked: "+detail, "run doctor again later")
 	}
 }
 

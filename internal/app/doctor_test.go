@@ -70,7 +70,7 @@ func runDoctor(t *testing.T, s doctorSetup) doctorRun {
 	def(&s.slackToken, doctorSlackToken)
 	def(&s.routingKey, doctorRoutingKey)
 	if s.slackScopes == nil {
-		s.slackScopes = []string{"chat:write", "channels:read"}
+		s.slackScopes = []string{"chat:write", "channels:read", "channels:history"}
 	}
 
 	gen := fakegenesys.New(fakegenesys.Options{Queues: sim.DefaultQueues(4, 1), ClientID: "qw-client", ClientSecret: doctorClientSecret})
@@ -147,9 +147,10 @@ func TestDoctor(t *testing.T) {
 				"PASS heartbeat queuewatch — exists and is enabled",
 				"PASS slack chat — token works: bot queuewatch (U0BOT) in workspace Fake Workspace (T0FAKE)",
 				"PASS slack chat channel — the bot is a member of #queue-alerts",
+				"PASS slack chat history — the token can read the channel",
 				"PASS pagerduty pd — the routing key has the shape of an integration key (32 characters); only queuewatch test-notify",
 				"SKIP webhook hook — ",
-				"doctor: 14 checks: 13 passed, 0 failed, 0 warned, 1 skipped",
+				"doctor: 15 checks: 14 passed, 0 failed, 0 warned, 1 skipped",
 			},
 			absent: []string{"FAIL", "WARN"},
 		},
@@ -247,6 +248,12 @@ func TestDoctor(t *testing.T) {
 			name:  "Slack token without channels:read",
 			setup: doctorSetup{slackScopes: []string{"chat:write"}, heartbeat: true},
 			want:  []string{"WARN slack chat channel — membership not checked: the token lacks channels:read"},
+		},
+		{
+			name:  "Slack token without channels:history",
+			setup: doctorSetup{slackScopes: []string{"chat:write", "channels:read"}, heartbeat: true},
+			want: []string{"PASS slack chat channel — the bot is a member",
+				"WARN slack chat history — the token lacks channels:history (groups:history for a private channel)"},
 		},
 		{
 			name:   "bad Slack token",

@@ -168,3 +168,16 @@ func (n *Notifier) callForm(ctx context.Context, method string, args url.Values,
 	}
 	return resp.Header, nil
 }
+
+// CheckHistory reads one message of the configured channel with
+// conversations.history, which the notifier needs after a crash to find a
+// message it had posted (see EventType). Without the channels:history
+// scope (groups:history for a private channel) the error's Reason is
+// missing_scope.
+func (n *Notifier) CheckHistory(ctx context.Context) error {
+	ch := strings.TrimPrefix(n.channel, "#")
+	if _, err := n.callForm(ctx, "conversations.history", url.Values{"channel": {ch}, "limit": {"1"}}, nil); err != nil {
+		return fmt.Errorf("slack: conversations.history: %w", err)
+	}
+	return nil
+}
