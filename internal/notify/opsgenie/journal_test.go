@@ -4,40 +4,15 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
+	"github.com/queuewatch/queuewatch/internal/notify/journaltest"
 )
-
-// notes is a notify.Journal in memory that outlives notifiers, as the
-// store outlives a process.
-type notes struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (j *notes) Put(_ context.Context, name, value string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.m == nil {
-		j.m = map[string]string{}
-	}
-	j.m[name] = value
-	return nil
-}
-
-func (j *notes) Get(_ context.Context, name string) (string, time.Time, bool, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	v, ok := j.m[name]
-	return v, time.Time{}, ok, nil
-}
 
 // process returns a new notifier of f's configuration using journal j, as
 // another process (after a crash or a failover) would have.
-func (f *fixture) process(t *testing.T, j *notes) *Notifier {
+func (f *fixture) process(t *testing.T, j *journaltest.Journal) *Notifier {
 	t.Helper()
 	n, err := New(f.n.cfg, &http.Client{})
 	if err != nil {
@@ -53,7 +28,7 @@ func (f *fixture) process(t *testing.T, j *notes) *Notifier {
 func TestNewProcessConfirmsNotedRequest(t *testing.T) {
 	f := newFixture(t, nil)
 	f.fake.SetNotProcessedPolls(2)
-	j := &notes{}
+	j := &journaltest.Journal{}
 	d := delivery(transition(alert.ActionCreate))
 	if _, err := f.process(t, j).Begin(context.Background(), d, nil); err != nil {
 		t.Fatal(err)
@@ -82,7 +57,7 @@ func TestNewProcessConfirmsNotedRequest(t *testing.T) {
 // have failed, the next attempt makes it again, once.
 func TestNewProcessResendsFailedRequest(t *testing.T) {
 	f := newFixture(t, nil)
-	j := &notes{}
+	j := &journaltest.Journal{}
 	d := delivery(transition(alert.ActionCreate))
 	f.fake.FailRequests(1, "Integration is disabled")
 	if _, err := f.process(t, j).Begin(context.Background(), d, nil); err != nil {
@@ -106,7 +81,7 @@ func TestNewProcessResendsFailedRequest(t *testing.T) {
 // that wrote it (same transition), not by another with the same id.
 func TestNotedRequestNeedsTheSameDelivery(t *testing.T) {
 	f := newFixture(t, nil)
-	j := &notes{}
+	j := &journaltest.Journal{}
 	if _, err := f.process(t, j).Notify(context.Background(), delivery(transition(alert.ActionCreate)), nil); err != nil {
 		t.Fatal(err)
 	}

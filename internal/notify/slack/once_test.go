@@ -6,42 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
 	fakeslack "github.com/queuewatch/queuewatch/internal/fake/slack"
+	"github.com/queuewatch/queuewatch/internal/notify/journaltest"
 	"github.com/queuewatch/queuewatch/internal/notify/slack"
 )
 
-// memJournal is a notify.Journal in memory that outlives notifiers, as the
-// store outlives a process.
-type memJournal struct {
-	mu    sync.Mutex
-	notes map[string]string
-}
-
-func (j *memJournal) Put(_ context.Context, name, value string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.notes == nil {
-		j.notes = map[string]string{}
-	}
-	j.notes[name] = value
-	return nil
-}
-
-func (j *memJournal) Get(_ context.Context, name string) (string, time.Time, bool, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	v, ok := j.notes[name]
-	return v, time.Time{}, ok, nil
-}
-
 // restarted returns a new notifier with the env's config and journal j, as
 // a new process would have after a crash.
-func (e *env) restarted(t *testing.T, j *memJournal) *slack.Notifier {
+func (e *env) restarted(t *testing.T, j *journaltest.Journal) *slack.Notifier {
 	t.Helper()
 	n := e.renew(t)
 	n.UseJournal(j)
@@ -75,7 +51,7 @@ func TestPostAfterCrashAdoptsEarlierMessage(t *testing.T) {
 			var logs bytes.Buffer
 			e := newEnv(t, func(c *slack.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 			e.fake.AddToken(fakeslack.DefaultToken, tc.scopes...)
-			j := &memJournal{}
+			j := &journaltest.Journal{}
 			ep := newEpisode(1)
 			d := ep.delivery(alert.ActionCreate, 70, alert.P2, t0)
 			first := send(t, e.restarted(t, j), d, nil)
@@ -111,7 +87,7 @@ func TestPostMarkerWithoutMessagePostsOnce(t *testing.T) {
 	e.fake.AddToken(fakeslack.DefaultToken, "chat:write", "channels:history")
 	ep := newEpisode(1)
 	d := ep.delivery(alert.ActionCreate, 70, alert.P2, t0)
-	j := &memJournal{}
+	j := &journaltest.Journal{}
 	_ = j.Put(context.Background(), fmt.Sprintf("slack-post/%d", d.ID), fmt.Sprintf("posting %d", t0.Unix()))
 	// Other deliveries' messages in the channel do not match.
 	send(t, e.restarted(t, j), newEpisode(2).delivery(alert.ActionCreate, 70, alert.P2, t0.Add(time.Second)), nil)
@@ -129,7 +105,7 @@ func TestPostMarkerWithoutMessagePostsOnce(t *testing.T) {
 func TestResolveReplyAfterCrashNotRepeated(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fake.AddToken(fakeslack.DefaultToken, "chat:write", "channels:history")
-	j := &memJournal{}
+	j := &journaltest.Journal{}
 	ep := newEpisode(1)
 	r := send(t, e.restarted(t, j), ep.delivery(alert.ActionCreate, 70, alert.P2, t0), nil)
 	res := ep.delivery(alert.ActionResolve, 90, alert.P2, t0.Add(time.Minute))
@@ -151,7 +127,7 @@ func TestRefusedPostNeedsNoLookup(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fake.AddToken(fakeslack.DefaultToken, "chat:write", "channels:history")
 	e.fake.SetMember(fakeslack.DefaultChannel, false)
-	j := &memJournal{}
+	j := &journaltest.Journal{}
 	n := e.restarted(t, j)
 	d := newEpisode(1).delivery(alert.ActionCreate, 70, alert.P2, t0)
 	if _, err := n.Notify(context.Background(), d, nil); err == nil {
