@@ -76,12 +76,13 @@ func WithReadConns(n int) Option {
 }
 
 // writerCacheKiB is the writer connection's page cache in KiB. The cache is
-// memory outside the Go heap (the pure-Go SQLite allocates it itself) that,
-// once filled, is never handed back, so it counts fully in the process's
-// resident memory. A commit's hot pages are the indexes' upper levels and
-// the pages it appends to, which fit in a few MiB: 64 MiB cost a burst of
-// 40,000 transitions about 60 MiB of RSS for no measurable commit speed
-// (docs/benchmarks.md, "Memory of the scale burst").
+// memory outside the Go heap (the pure-Go SQLite allocates it itself, each
+// 4 KiB page in an 8 KiB block) that, once filled, is never handed back, so
+// it counts in full, and twice over, in the process's resident memory. A
+// commit's hot pages are the indexes' upper levels and the pages it appends
+// to, which fit in a few MiB: 64 MiB cost a burst of 40,000 transitions about
+// 110 MiB of RSS for no measurable commit speed (docs/benchmarks.md, "Memory
+// of the scale burst").
 const writerCacheKiB = 8192
 
 // Open opens (creating if needed) the SQLite database at path, applies the
