@@ -250,7 +250,6 @@ func joinNotes(notes ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// reply posts text in the thread of ref's message.
 // reply posts text in the thread of ref's message, as delivery d's reply
 // (once: see postOnce).
 func (n *Notifier) reply(ctx context.Context, d store.Delivery, ref msgRef, text string) error {
