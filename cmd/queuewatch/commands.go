@@ -10,6 +10,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/app"
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/memlimit"
 )
 
 func checkConfig(args []string, stdout, stderr io.Writer) error {
@@ -42,7 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	applyMemoryLimit(os.Getenv, log)
+	go memlimit.Run(ctx, os.Getenv, 5*time.Second, log)
 	return app.Serve(ctx, cfg, log)
 }
 
