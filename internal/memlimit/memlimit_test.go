@@ -18,9 +18,10 @@ func TestFor(t *testing.T) {
 		{0, Floor},
 		{40 << 20, Floor},
 		{Floor / 2, Floor},
-		{100 << 20, 200 << 20},
-		{1 << 30, 2 << 30},
-		{math.MaxUint64, (1 << 60) * Headroom},
+		{120 << 20, Floor},
+		{200 << 20, 250 << 20},
+		{1 << 30, 1280 << 20},
+		{math.MaxUint64, 1<<60 + 1<<58},
 	} {
 		if got := For(tc.live); got != tc.want {
 			t.Errorf("For(%d) = %d, want %d", tc.live, got, tc.want)
