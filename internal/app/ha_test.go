@@ -281,7 +281,8 @@ func checkHA(t *testing.T, h *harness, dsn string, keys []string, killedAt time.
 		case len(creates) == 2 && creates[0].At.Before(killedAt) && !creates[1].At.Before(killedAt):
 			// The residual window: the kill fell between OpsGenie's 202 and
 			// the store recording its requestId.
-			t.Logf("%s: the killed leader's create was sent again by the new leader; its 202 was not recorded yet", key)
+			t.Logf("%s: the killed leader's create was sent again by the new leader; its 202, %v before the kill, was not recorded yet",
+				key, killedAt.Sub(creates[0].At).Round(time.Microsecond))
 		default:
 			t.Errorf("%s: OpsGenie accepted %d creates, want 1 (or a repeat of the killed leader's)", key, len(creates))
 		}
