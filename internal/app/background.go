@@ -32,7 +32,13 @@ func webhookConfig(cfg *config.Config, log *slog.Logger) webhook.Config {
 
 // startBackground runs the dispatcher, wakes it after every commit that owes
 // notifications, and pings OpsGenie heartbeats while the pipeline is healthy.
+// It starts nothing once Shutdown has begun.
 func (s *Service) startBackground() {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgStopped {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBackground = cancel
 	committed, unsubscribe := s.engine.Subscribe(4096)

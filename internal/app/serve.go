@@ -68,6 +68,10 @@ type Service struct {
 	delivery    *deliveryHealth  // failing destinations, for /readyz
 	web         *web.Server
 
+	// bgMu orders startBackground (which a new leader term may call at any
+	// time) against Shutdown: once bgStopped is set no background work starts.
+	bgMu           sync.Mutex
+	bgStopped      bool
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
 	// ha elects the leader among replicas; nil unless the store is PostgreSQL.
@@ -271,8 +275,12 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	// The dispatcher finishes in-flight sends and records their outcomes.
-	if s.stopBackground != nil {
-		s.stopBackground()
+	s.bgMu.Lock()
+	s.bgStopped = true
+	stop := s.stopBackground
+	s.bgMu.Unlock()
+	if stop != nil {
+		stop()
 		s.background.Wait()
 	}
 	if s.stopHA != nil {

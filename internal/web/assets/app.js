@@ -419,8 +419,23 @@ async function renderDeliveries() {
 
 // ---- silences --------------------------------------------------------------
 
+// renderSilences shows the silences page. Live refreshes replace only the
+// list: the form, with whatever the operator has typed in it, stays.
 async function renderSilences() {
   const data = await api("/api/v1/silences");
+  const list = silenceList(data);
+  const shown = document.getElementById("sil-list");
+  if (shown && document.getElementById("silence-form")) {
+    shown.replaceWith(list);
+    return;
+  }
+  main.replaceChildren(
+    h("section", { class: "panel", "aria-labelledby": "sil-new-h" }, h("h2", { id: "sil-new-h" }, "New silence"),
+      h("p", { class: "muted" }, "A silence holds back new pages; queues are still evaluated, and a breach still open when it ends pages then."), silenceForm()),
+    list);
+}
+
+function silenceForm() {
   const rules = (ui.meta && ui.meta.rules) || [];
   const errs = h("ul", { class: "errors", id: "silence-errors", "aria-live": "polite" });
   const form = h("form", { class: "silence", id: "silence-form", novalidate: true },
@@ -448,11 +463,17 @@ async function renderSilences() {
       const s = await write(() => api("/api/v1/silences", { method: "POST", body }));
       toast("Silence " + s.id + " created");
       announce("Silence created");
+      form.reset();
+      $("#sil-until").disabled = true;
       renderSilences();
     } catch (err) {
       errs.replaceChildren(...(err.reasons.length ? err.reasons : [err.message]).map((r) => h("li", {}, r)));
     }
   });
+  return form;
+}
+
+function silenceList(data) {
   const rows = data.silences.map((s) => h("tr", { "data-silence": s.id, "data-state": s.state },
     h("td", {}, badge(s.state === "active" ? "active" : s.state === "pending" ? "pending" : "expired", s.state)),
     h("td", {}, s.queues.length ? s.queues.join(", ") : "every queue"), h("td", {}, s.rule || "every rule"),
@@ -460,12 +481,9 @@ async function renderSilences() {
     h("td", {}, s.comment, h("span", { class: "sub muted" }, " — " + s.created_by)),
     h("td", {}, s.state !== "expired" ? h("button", { class: "small danger", type: "button", "data-expire": s.id, "aria-label": "Expire silence " + s.id,
       onclick: async () => { await write(() => api("/api/v1/silences/" + encodeURIComponent(s.id), { method: "DELETE" })); toast("Silence " + s.id + " expired"); renderSilences(); } }, "Expire") : null)));
-  main.replaceChildren(
-    h("section", { class: "panel", "aria-labelledby": "sil-new-h" }, h("h2", { id: "sil-new-h" }, "New silence"),
-      h("p", { class: "muted" }, "A silence holds back new pages; queues are still evaluated, and a breach still open when it ends pages then."), form),
-    h("section", { class: "panel", "aria-labelledby": "sil-h" }, h("h2", { id: "sil-h" }, "Silences", h("span", { class: "count" }, rows.length)),
+  return h("section", { class: "panel", id: "sil-list", "aria-labelledby": "sil-h" }, h("h2", { id: "sil-h" }, "Silences", h("span", { class: "count" }, rows.length)),
       rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "silences" }, h("thead", {}, h("tr", {}, ...["State", "Queues", "Rule", "When", "Comment", ""].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows)))
-        : h("p", { class: "empty" }, "No silences.")));
+        : h("p", { class: "empty" }, "No silences."));
 }
 
 // ---- routing and live updates ---------------------------------------------
@@ -488,7 +506,7 @@ async function refresh() {
     try {
       if (r.page === "queue") await renderQueue(r.arg);
       else if (r.page === "deliveries") await renderDeliveries();
-      else if (r.page === "silences") { if (!document.activeElement || !document.activeElement.closest("#silence-form")) await renderSilences(); }
+      else if (r.page === "silences") await renderSilences();
       else { await loadBoard(); renderBoard(); }
       api("/api/v1/health").then((hs) => { ui.health = hs; renderHealth(); }).catch(() => {});
       main.dataset.loaded = String(Date.now());
