@@ -7,12 +7,23 @@ import (
 	"time"
 )
 
-// BudgetWindow is the window a Budget counts requests over: Genesys limits
-// requests per token per minute.
+// BudgetWindow is the window Genesys limits requests per token over.
 const BudgetWindow = time.Minute
 
+// BudgetMargin lengthens the window a Budget counts requests over: Genesys
+// counts a request when it arrives, up to about a second after it left here
+// (a connection being set up, a busy network), so a budget counted over
+// exactly a minute at departure could put Limit+1 requests into one minute
+// of arrivals. Counting over BudgetWindow+BudgetMargin keeps every minute of
+// arrivals within Limit for any delay up to the margin, at a cost of under
+// 2% of the rate.
+const BudgetMargin = time.Second
+
+// budgetSpan is the window a Budget counts over.
+const budgetSpan = BudgetWindow + BudgetMargin
+
 // Budget limits the requests a process sends to Genesys to Limit per
-// sliding minute, shared by every caller. It also holds every caller back
+// sliding minute (counted with BudgetMargin to spare), shared by every caller. It also holds every caller back
 // while Genesys has asked, with a 429 and Retry-After, to wait. A Budget
 // is safe for concurrent use.
 type Budget struct {
@@ -66,7 +77,7 @@ func (b *Budget) PauseUntil(t time.Time) {
 
 func (b *Budget) prune(now time.Time) {
 	cut := 0
-	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-BudgetWindow)) {
+	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-budgetSpan)) {
 		cut++
 	}
 	if cut > 0 {
@@ -89,7 +100,7 @@ func (b *Budget) TryAcquire() (bool, time.Duration) {
 		return true, 0
 	}
 	// The oldest request leaves the window just after oldest+window.
-	return false, b.sent[0].Add(BudgetWindow).Sub(now)
+	return false, b.sent[0].Add(budgetSpan).Sub(now)
 }
 
 // Acquire takes one request from the budget, waiting while the last minute

@@ -25,8 +25,9 @@ func TestBudgetSlidingWindow(t *testing.T) {
 		{0, true, 0, 1},
 		{10 * time.Second, true, 0, 2},
 		{10 * time.Second, true, 0, 3},
-		{10 * time.Second, false, 30 * time.Second, 3}, // the first leaves at t0+60s
-		{30 * time.Second, true, 0, 3},
+		{10 * time.Second, false, 31 * time.Second, 3}, // the first leaves at t0+61s (a minute and the margin)
+		{30 * time.Second, false, time.Second, 3},      // a minute after the first: still counted
+		{time.Second, true, 0, 3},
 		{0, false, 10 * time.Second, 3},
 		{70 * time.Second, true, 0, 1},
 	}
@@ -82,7 +83,7 @@ func TestBudgetNeverExceededAtTheServer(t *testing.T) {
 			}
 			// The work takes as many minutes as the budget forces, no more.
 			elapsed := e.clock.Now().Sub(t0)
-			want := time.Duration((total-1)/limit) * time.Minute
+			want := time.Duration((total-1)/limit) * (genesys.BudgetWindow + genesys.BudgetMargin)
 			if elapsed != want {
 				t.Errorf("took %s of virtual time, want %s", elapsed, want)
 			}
