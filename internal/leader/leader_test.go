@@ -216,9 +216,23 @@ func TestOneLeaderAndHandOver(t *testing.T) {
 	if e := recv(t, "a's term end", a.ended); e != 1 {
 		t.Errorf("ended epoch %d", e)
 	}
-	step(t, clock, 1, time.Second)
-	if e := recv(t, "b's term", b.terms); e != 2 {
-		t.Fatalf("b leads epoch %d, want 2", e)
+	// b takes over at its next retry, long before a's 8 s lease could
+	// expire. The clock's waiters may still hold a's abandoned renewal
+	// timer, so a step can come before b waits again: step until b leads,
+	// at most 4 s of the fake clock.
+	for i := 1; ; i++ {
+		step(t, clock, 1, time.Second)
+		select {
+		case e := <-b.terms:
+			if e != 2 {
+				t.Fatalf("b leads epoch %d, want 2", e)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if i == 4 {
+			t.Fatalf("b did not lead within %d s of a's release", i)
+		}
 	}
 }
 
