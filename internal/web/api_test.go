@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/metric"
+	"github.com/queuewatch/queuewatch/internal/recent"
 	"github.com/queuewatch/queuewatch/internal/store"
 )
 
@@ -423,5 +424,21 @@ func TestIndexAndAssets(t *testing.T) {
 	}
 	if _, err := New(Options{Engine: e.eng, Store: e.st, Retrier: storeRetrier{}, Silences: e.sil, NavLinks: []NavLink{{Title: "x", Path: "http://elsewhere"}}}); err == nil {
 		t.Error("New accepted a nav link that is not a local path")
+	}
+}
+
+func TestPruneHistoryForgetsQueuesThatStoppedReporting(t *testing.T) {
+	e := newEnv(t, nil)
+	gone := recent.Key("q-gone", "", metric.Waiting)
+	live := recent.Key("q-live", "", metric.Waiting)
+	e.hist.Record(gone, e.now.Add(-ChartWindow-time.Minute), 3)
+	e.hist.Record(live, e.now.Add(-ChartWindow-5*time.Minute), 4) // outside the window of its latest point
+	e.hist.Record(live, e.now.Add(-time.Minute), 5)
+	e.srv.pruneHistory()
+	if pts := e.hist.Points(gone); pts != nil {
+		t.Errorf("a queue silent for over %s kept its chart: %v", ChartWindow, pts)
+	}
+	if pts := e.hist.Points(live); len(pts) != 1 || pts[0].V != 5 {
+		t.Errorf("a reporting queue's chart = %v, want its last hour", pts)
 	}
 }

@@ -221,10 +221,14 @@ func (s *Server) Run(ctx context.Context) {
 	defer stop()
 	health := time.NewTicker(s.opts.HealthEvery)
 	defer health.Stop()
+	prune := time.NewTicker(historyPruneEvery)
+	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-prune.C:
+			s.pruneHistory()
 		case t, ok := <-ts:
 			if !ok {
 				return
@@ -236,6 +240,17 @@ func (s *Server) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// historyPruneEvery is how often Run drops the chart history of queues
+// that stopped reporting.
+const historyPruneEvery = 5 * time.Minute
+
+// pruneHistory forgets the chart series with no point in the last
+// ChartWindow: queues removed, renamed or made up by a sender, which would
+// otherwise be kept for the life of the process.
+func (s *Server) pruneHistory() {
+	s.hist.Forget(s.now().Add(-ChartWindow))
 }
 
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
