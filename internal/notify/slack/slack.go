@@ -108,6 +108,10 @@ type Notifier struct {
 	current *storm            // the open storm new breaches join, or nil
 	storms  map[string]*storm // every storm in memory by channel/ts
 	order   []*storm          // storms oldest first, for eviction
+	// recovered maps the id of a summary an earlier attempt posted (see
+	// recoverStorm) to the summary found in the channel, so that it is
+	// searched for once.
+	recovered map[string]msgRef
 }
 
 var (
@@ -182,10 +186,11 @@ func (n *Notifier) Name() string { return n.cfg.Name }
 // thread reply on resolve. Deliveries of a storm edit the storm summary.
 //
 // A delivery with no message of its own joins a storm that is still open,
-// just as it would if it had been claimed in a batch with others.
+// just as it would if it had been claimed in a batch with others, or the
+// summary an earlier attempt showed it in (see recoverStorm).
 func (n *Notifier) Notify(ctx context.Context, d store.Delivery, prev *store.Ref) (notify.Receipt, error) {
 	ref, ok := parseRef(prev)
-	if (ok && ref.Storm) || (!ok && n.stormOpen()) {
+	if (ok && ref.Storm) || (!ok && (n.stormOpen() || n.mayRecoverStorm())) {
 		r := n.NotifyBatch(ctx, []store.Delivery{d}, []*store.Ref{prev})
 		return r[0].Receipt, r[0].Err
 	}
@@ -198,6 +203,10 @@ func (n *Notifier) stormOpen() bool {
 	defer n.stormMu.Unlock()
 	return n.threshold > 0 && n.current != nil && !n.current.over()
 }
+
+// mayRecoverStorm reports whether a delivery without a message may belong
+// to a storm summary an earlier attempt posted.
+func (n *Notifier) mayRecoverStorm() bool { return n.journal != nil && n.threshold > 0 }
 
 // notifyOne sends a delivery that has its own message (or none yet).
 func (n *Notifier) notifyOne(ctx context.Context, d store.Delivery, ref msgRef, has bool) (notify.Receipt, error) {

@@ -35,6 +35,7 @@ type storm struct {
 	started  time.Time
 	restored bool
 	replied  bool // the all-clear thread reply was posted
+	found    bool // the summary was found in the channel, not posted, since the last flush
 	nextSeq  int  // seq of the next new entry
 }
 
@@ -116,6 +117,27 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 	changes := map[*storm][]change{}
 	var touched []*storm
 
+	for i := range ds {
+		var p *store.Ref
+		if i < len(prev) {
+			p = prev[i]
+		}
+		if refs[i], has[i] = parseRef(p); !has[i] {
+			loose = append(loose, i)
+		}
+	}
+	// Deliveries an earlier attempt showed in a summary whose handle was
+	// lost join that summary again.
+	found, adopted, ferr := n.recoverStorm(ctx, ds, loose)
+	skip := make(map[int]bool, len(adopted))
+	for _, i := range adopted {
+		skip[i] = true
+		if ferr != nil {
+			res[i] = notify.Result{Err: ferr}
+		}
+	}
+	loose = nil
+
 	n.stormMu.Lock()
 	join := func(s *storm, i int) {
 		if _, ok := members[s]; !ok {
@@ -125,12 +147,10 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 		changes[s] = append(changes[s], s.apply(ds[i]))
 	}
 	for i := range ds {
-		var p *store.Ref
-		if i < len(prev) {
-			p = prev[i]
-		}
-		refs[i], has[i] = parseRef(p)
 		switch {
+		case skip[i] && ferr != nil:
+		case skip[i]:
+			join(n.adoptStorm(found), i)
 		case has[i] && refs[i].Storm:
 			join(n.stormOf(refs[i]), i)
 		case has[i]:
@@ -158,7 +178,7 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 		res[i] = notify.Result{Receipt: rec, Err: err}
 	}
 	for _, s := range touched {
-		n.flushStorm(ctx, s, members[s], changes[s], res)
+		n.flushStorm(ctx, s, ds, members[s], changes[s], res)
 	}
 	return res
 }
@@ -204,9 +224,9 @@ func (n *Notifier) remember(s *storm) {
 }
 
 // flushStorm renders a storm and posts or edits its summary, then gives the
-// results of the member deliveries idx. When Slack did not take the summary,
+// results of the member deliveries ds[idx]. When Slack did not take the summary,
 // their changes are taken back: the deliveries fail and will be retried.
-func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, changes []change, res []notify.Result) {
+func (n *Notifier) flushStorm(ctx context.Context, s *storm, ds []store.Delivery, idx []int, changes []change, res []notify.Result) {
 	n.stormMu.Lock()
 	defer n.stormMu.Unlock()
 	v := n.renderStorm(s)
@@ -225,9 +245,23 @@ func (n *Notifier) flushStorm(ctx context.Context, s *storm, idx []int, changes 
 			err = fmt.Errorf("slack: update storm summary: %w", err)
 		}
 	}
+	if s.found {
+		note += "found the storm summary an earlier attempt posted; "
+		s.found = false
+	}
 	if s.ts == "" {
 		var a answer
-		a, code, err = n.send(ctx, "chat.postMessage", chatRequest{Channel: n.channel}, v)
+		req := chatRequest{Channel: n.channel}
+		err = nil
+		if n.journal != nil {
+			req.Metadata, err = n.markStormPost(ctx, ds, idx)
+		}
+		if err == nil {
+			a, code, err = n.send(ctx, "chat.postMessage", req, v)
+			if err != nil && req.Metadata != nil && definite(err) {
+				n.clearStormPost(ctx)
+			}
+		}
 		if err != nil {
 			err = fmt.Errorf("slack: post storm summary: %w", err)
 		} else {
