@@ -271,3 +271,30 @@ func TestLeaderLease(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvertiseURL(t *testing.T) {
+	for _, c := range []struct {
+		yaml, want, prob string
+	}{
+		{"", "", ""},
+		{"advertise_url: http://10.0.0.5:8080\n", "http://10.0.0.5:8080", ""},
+		{"advertise_url: https://qw-1.internal/\n", "https://qw-1.internal", ""},
+		{"advertise_url: 10.0.0.5:8080\n", "", "queuewatch.yaml:1: advertise_url: must be an http:// or https:// URL, such as http://10.0.0.5:8080"},
+		{"advertise_url: ftp://10.0.0.5\n", "", "queuewatch.yaml:1: advertise_url: must be an http:// or https:// URL, such as http://10.0.0.5:8080"},
+		{"advertise_url: http://u:p@10.0.0.5:8080\n", "", "queuewatch.yaml:1: advertise_url: must be a base URL without user, query or fragment, such as http://10.0.0.5:8080"},
+		{"advertise_url: http://10.0.0.5:8080/?x=1\n", "", "queuewatch.yaml:1: advertise_url: must be a base URL without user, query or fragment, such as http://10.0.0.5:8080"},
+		{"\nadvertise_url: http://0.0.0.0:8080\n", "", "queuewatch.yaml:2: advertise_url: must name an address the other replicas can reach, not 0.0.0.0"},
+		{"advertise_url: http://[::]:8080\n", "", "queuewatch.yaml:1: advertise_url: must name an address the other replicas can reach, not ::"},
+	} {
+		cfg, probs := problems(t, c.yaml, nil)
+		if c.prob != "" {
+			if len(probs) != 1 || probs[0] != c.prob {
+				t.Errorf("%q: problems %q, want %q", c.yaml, probs, c.prob)
+			}
+			continue
+		}
+		if len(probs) != 0 || cfg.AdvertiseURL != c.want {
+			t.Errorf("%q: advertise_url %q, problems %q; want %q", c.yaml, cfg.AdvertiseURL, probs, c.want)
+		}
+	}
+}

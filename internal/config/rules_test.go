@@ -198,7 +198,7 @@ rules:
 `
 	// x-defaults is not a configuration key.
 	_, probs := problems(t, src, nil)
-	if len(probs) != 1 || probs[0] != `queuewatch.yaml:1: x-defaults: unknown key; known keys are listen, public_url, api_token, api_token_file, api_read_auth, store, log_level, leader_lease, engine, genesys, webhook, rules, destinations, schedules` {
+	if len(probs) != 1 || probs[0] != `queuewatch.yaml:1: x-defaults: unknown key; known keys are listen, public_url, api_token, api_token_file, api_read_auth, store, log_level, leader_lease, advertise_url, engine, genesys, webhook, rules, destinations, schedules` {
 		t.Fatalf("problems = %q", probs)
 	}
 	src = `rules:

@@ -20,7 +20,11 @@ type Config struct {
 	LogLevel    string `yaml:"log_level"` // debug|info|warn|error, default info
 	// LeaderLease is how long a replica leads without renewing its lease on
 	// a PostgreSQL store, the longest failover takes; default 15s.
-	LeaderLease  Duration      `yaml:"leader_lease"`
+	LeaderLease Duration `yaml:"leader_lease"`
+	// AdvertiseURL is the base URL at which the other replicas reach this
+	// one's API; with a PostgreSQL store the leader publishes it so that
+	// followers pass the dashboard's live reads on to it. Default: none.
+	AdvertiseURL string        `yaml:"advertise_url"`
 	Engine       Engine        `yaml:"engine"`
 	Genesys      Genesys       `yaml:"genesys"`
 	Webhook      Webhook       `yaml:"webhook"`

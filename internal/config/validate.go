@@ -118,6 +118,7 @@ func (d *decoder) validateTop(c *Config) {
 	if l := c.LeaderLease.D(); l < time.Second || l > 10*time.Minute {
 		d.at("leader_lease", "must be between 1s and 10m")
 	}
+	d.checkAdvertiseURL(c)
 
 	c.LogLevel = strings.ToLower(strings.TrimSpace(c.LogLevel))
 	if !contains(logLevels, c.LogLevel) {
@@ -204,4 +205,27 @@ func dedupe(list []string) []string {
 		}
 	}
 	return out
+}
+
+// checkAdvertiseURL validates advertise_url: an http(s) base URL that
+// another machine can reach, without credentials, query or fragment. A
+// trailing slash is dropped.
+func (d *decoder) checkAdvertiseURL(c *Config) {
+	if c.AdvertiseURL == "" {
+		return
+	}
+	u, err := url.Parse(c.AdvertiseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.at("advertise_url", "must be an http:// or https:// URL, such as http://10.0.0.5:8080")
+		return
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		d.at("advertise_url", "must be a base URL without user, query or fragment, such as http://10.0.0.5:8080")
+		return
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		d.at("advertise_url", "must name an address the other replicas can reach, not "+u.Hostname())
+		return
+	}
+	c.AdvertiseURL = strings.TrimSuffix(c.AdvertiseURL, "/")
 }
