@@ -164,7 +164,7 @@ func (s *Server) serveQueues(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "reading the engine: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"queues": s.buildQueues(series, queues, boardPoints), "generated_at": s.now().UTC()})
+	writeJSON(w, http.StatusOK, withNotice(r, map[string]any{"queues": s.buildQueues(series, queues, boardPoints), "generated_at": s.now().UTC()}))
 }
 
 func (s *Server) serveQueue(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +184,7 @@ func (s *Server) serveQueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("queue %q has sent no samples since this queuewatch started", id))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"queues": s.buildQueues(series, mine, 0), "generated_at": s.now().UTC()})
+	writeJSON(w, http.StatusOK, withNotice(r, map[string]any{"queues": s.buildQueues(series, mine, 0), "generated_at": s.now().UTC()}))
 }
 
 // downsample keeps n points spread evenly, always keeping the last.
@@ -326,7 +326,7 @@ func (s *Server) serveAlerts(w http.ResponseWriter, r *http.Request) {
 		}
 		return a.Since.Compare(b.Since)
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": out, "generated_at": now.UTC()})
+	writeJSON(w, http.StatusOK, withNotice(r, map[string]any{"alerts": out, "generated_at": now.UTC()}))
 }
 
 // limitParam reads ?limit=, between 1 and max, default def.

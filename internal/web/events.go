@@ -258,4 +258,7 @@ type Health struct {
 	Transitions  uint64         `json:"transitions"`
 	CommitFailed uint64         `json:"commit_failures,omitempty"`
 	At           time.Time      `json:"at"`
+	// FollowerNotice says why a follower replica shows its own (empty)
+	// live data rather than the leader's; see WithFollowerNotice.
+	FollowerNotice string `json:"follower_notice,omitempty"`
 }

@@ -104,6 +104,13 @@ type Options struct {
 	// Heartbeat is how often an idle event stream gets a comment line so
 	// proxies keep it open; default 15s.
 	Heartbeat time.Duration
+	// LiveReads, when set, wraps the reads that come from this process's
+	// memory rather than the store: the queue board and a queue's charts,
+	// the open alerts and an alert's history (which the engine refines),
+	// the health and the event stream. A follower replica passes them on
+	// to the leader; when it serves them itself after all, it marks the
+	// request's context with WithFollowerNotice.
+	LiveReads func(http.Handler) http.Handler
 	Logger    *slog.Logger
 }
 
@@ -190,18 +197,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /{$}", s.serveIndex)
 	handle("GET /assets/", s.serveAsset)
 	handle("GET /api/v1/meta", s.read(s.serveMeta))
-	handle("GET /api/v1/health", s.read(s.serveHealth))
-	handle("GET /api/v1/queues", s.read(s.serveQueues))
-	handle("GET /api/v1/queues/{id}", s.read(s.serveQueue))
-	handle("GET /api/v1/alerts", s.read(s.serveAlerts))
-	handle("GET /api/v1/alerts/{key}/history", s.read(s.serveAlertHistory))
+	handle("GET /api/v1/health", s.live(s.read(s.serveHealth)))
+	handle("GET /api/v1/queues", s.live(s.read(s.serveQueues)))
+	handle("GET /api/v1/queues/{id}", s.live(s.read(s.serveQueue)))
+	handle("GET /api/v1/alerts", s.live(s.read(s.serveAlerts)))
+	handle("GET /api/v1/alerts/{key}/history", s.live(s.read(s.serveAlertHistory)))
 	handle("GET /api/v1/deliveries", s.read(s.serveDeliveries))
 	handle("GET /api/v1/deliveries/{id}", s.read(s.serveDelivery))
 	handle("POST /api/v1/deliveries/{id}/retry", s.write(s.serveRetry))
 	handle("GET /api/v1/silences", s.read(s.serveSilences))
 	handle("POST /api/v1/silences", s.write(s.serveCreateSilence))
 	handle("DELETE /api/v1/silences/{id}", s.write(s.serveExpireSilence))
-	handle("GET /api/v1/events", s.readEvents(s.serveEvents))
+	handle("GET /api/v1/events", s.live(s.readEvents(s.serveEvents)))
 	handle("/api/", s.serveNoRoute)
 }
 
@@ -300,9 +307,10 @@ func (s *Server) serveMeta(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Health == nil {
-		writeJSON(w, http.StatusOK, Health{})
-		return
+	var h Health
+	if s.opts.Health != nil {
+		h = s.opts.Health(r.Context())
 	}
-	writeJSON(w, http.StatusOK, s.opts.Health(r.Context()))
+	h.FollowerNotice = followerNotice(r)
+	writeJSON(w, http.StatusOK, h)
 }

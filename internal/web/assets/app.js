@@ -85,6 +85,7 @@ async function api(path, opts = {}) {
   const res = await fetch(path, { ...opts, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
   let body = null;
   try { body = await res.json(); } catch { body = null; }
+  if (res.ok && LIVE_READ.test(path)) showNotice((body && body.follower_notice) || "");
   if (!res.ok) {
     const err = new Error((body && body.error) || res.status + " " + res.statusText);
     err.status = res.status;
@@ -92,6 +93,19 @@ async function api(path, opts = {}) {
     throw err;
   }
   return body;
+}
+
+// LIVE_READ matches the reads that come from the leader's memory; a follower
+// that cannot reach the leader answers them itself with a follower_notice.
+const LIVE_READ = /^\/api\/v1\/(queues|alerts$|health$)/;
+
+// showNotice shows (or, given "", hides) the banner saying this replica
+// shows its own live data instead of the leader's.
+function showNotice(msg) {
+  const el = $("#replica-notice");
+  if (!el || el.textContent === msg && el.hidden === !msg) return;
+  el.textContent = msg;
+  el.hidden = !msg;
 }
 
 function toast(msg, isErr = false) {
