@@ -7,8 +7,8 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/alert"
@@ -100,43 +100,75 @@ func Encoder(ts []alert.Transition) func() (Encoded, error) {
 	}
 }
 
-// Encode normalises t to UTC and marshals it and its series state.
+// Encode normalises t to UTC and marshals it and its series state. The
+// JSON is what encoding/json writes for these types (see json.go), built in
+// a pooled buffer: Data, Series and EpisodeData share one string, and the
+// episode of the transition is encoded once, as part of Data.
 func Encode(t alert.Transition) (Encoded, error) {
 	t.At = UTC(t.At)
 	t.Episode = utcEpisode(t.Episode)
 	t.Series = utcSeries(t.Series)
 	t.Destinations = Dedupe(t.Destinations)
-	data, err := json.Marshal(t)
-	if err != nil {
-		return Encoded{}, err
-	}
-	e := Encoded{T: t, Data: string(data), Episode: EpisodeOf(t)}
+	e := Encoded{T: t, Episode: EpisodeOf(t)}
 	st := t.Series
-	if st.Episode != nil && e.Episode != nil && st.Episode.ID == e.Episode.ID &&
-		reflect.DeepEqual(*st.Episode, *e.Episode) {
+	if st.Episode != nil && e.Episode != nil && st.Episode.ID == e.Episode.ID && sameEpisode(st.Episode, e.Episode) {
 		// The series' episode is the one stored in episodes by this
 		// transition: the series row refers to it instead of a copy.
 		e.SeriesEpisode, st.Episode = st.Episode.ID, nil
 	}
-	series, err := json.Marshal(st)
-	if err != nil {
-		return Encoded{}, err
-	}
-	e.Series = string(series)
-	if e.Episode != nil {
-		e.EpisodeID = e.Episode.ID
-		b, err := json.Marshal(e.Episode)
-		if err != nil {
-			return Encoded{}, err
+	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledBuf {
+			bufPool.Put(bp)
 		}
-		e.EpisodeData = string(b)
+	}()
+	w := jsonWriter{buf: (*bp)[:0]}
+	epStart, epEnd := w.transition(&t)
+	nData := len(w.buf)
+	w.series(&st)
+	nSeries := len(w.buf)
+	if e.Episode != nil && t.Episode == nil {
+		// The series' episode, left out of Series above.
+		epStart = len(w.buf)
+		w.episode(e.Episode)
+		epEnd = len(w.buf)
+	}
+	*bp = w.buf[:0]
+	if w.err != nil {
+		return Encoded{}, w.err
+	}
+	all := string(w.buf)
+	e.Data, e.Series = all[:nData], all[nData:nSeries]
+	if e.Episode != nil {
+		e.EpisodeID, e.EpisodeData = e.Episode.ID, all[epStart:epEnd]
 	}
 	return e, nil
 }
 
-// Dedupe returns names without repeats, in first-seen order.
+// maxPooledBuf bounds the encoding buffers kept for reuse, so one huge
+// transition does not keep its buffer alive.
+const maxPooledBuf = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// sameEpisode reports whether two UTC-normalised episodes are equal as
+// reflect.DeepEqual compares them.
+func sameEpisode(a, b *alert.Episode) bool {
+	return a.ID == b.ID && a.Key == b.Key && a.Rule == b.Rule && a.QueueID == b.QueueID &&
+		a.QueueName == b.QueueName && a.MediaType == b.MediaType && a.Metric == b.Metric &&
+		a.Start == b.Start && a.End == b.End && a.Worst == b.Worst && a.WorstAt == b.WorstAt &&
+		a.Priority == b.Priority && a.Notified == b.Notified &&
+		(a.Destinations == nil) == (b.Destinations == nil) && slices.Equal(a.Destinations, b.Destinations)
+}
+
+// Dedupe returns names without repeats, in first-seen order; names itself
+// when it has none.
 func Dedupe(names []string) []string {
-	if len(names) < 2 {
+	dup := false
+	for i := 1; i < len(names) && !dup; i++ {
+		dup = slices.Contains(names[:i], names[i])
+	}
+	if !dup {
 		return names
 	}
 	out := make([]string, 0, len(names))
@@ -148,9 +180,11 @@ func Dedupe(names []string) []string {
 	return out
 }
 
+// utcEpisode returns e with its times in UTC: e itself when they are
+// already, else a copy.
 func utcEpisode(e *alert.Episode) *alert.Episode {
-	if e == nil {
-		return nil
+	if e == nil || isUTC(e.Start) && isUTC(e.End) && isUTC(e.WorstAt) {
+		return e
 	}
 	c := *e
 	c.Start, c.End, c.WorstAt = UTC(c.Start), UTC(c.End), UTC(c.WorstAt)
@@ -160,7 +194,7 @@ func utcEpisode(e *alert.Episode) *alert.Episode {
 func utcSeries(s alert.SeriesState) alert.SeriesState {
 	s.Since, s.PendingSince, s.ClearSince = UTC(s.Since), UTC(s.PendingSince), UTC(s.ClearSince)
 	s.LastSampleAt = UTC(s.LastSampleAt)
-	if s.Flaps != nil {
+	if slices.ContainsFunc(s.Flaps, func(f time.Time) bool { return !isUTC(f) }) {
 		flaps := make([]time.Time, len(s.Flaps))
 		for i, f := range s.Flaps {
 			flaps[i] = UTC(f)
@@ -170,6 +204,10 @@ func utcSeries(s alert.SeriesState) alert.SeriesState {
 	s.Episode = utcEpisode(s.Episode)
 	return s
 }
+
+// isUTC reports whether UTC would leave t as it is (no location other than
+// UTC, no monotonic reading).
+func isUTC(t time.Time) bool { return t == UTC(t) }
 
 // NS converts a time to stored nanoseconds; the zero time is 0.
 func NS(t time.Time) int64 {
