@@ -56,15 +56,20 @@ func EpisodeOf(t alert.Transition) *alert.Episode {
 	return t.Series.Episode
 }
 
-// pipelineFrom is the batch size from which the JSON encoding, most of a
-// big commit's Go work, runs on its own goroutine ahead of the writes.
+// pipelineFrom is the batch size from which the JSON encoding runs on its
+// own goroutine ahead of the writes.
 const pipelineFrom = 16
 
+// encodeAhead bounds how far that goroutine runs ahead of the writes, so a
+// batch of thousands does not hold all its encoded rows at once.
+const encodeAhead = 64
+
 // Encoder returns a function that yields the encoded transitions of ts in
-// order, with LastSeries and LastEp set, encoding them ahead on another
-// goroutine for large batches. That goroutine never blocks, so it ends even
-// when the caller stops early.
-func Encoder(ts []alert.Transition) func() (Encoded, error) {
+// order, with LastSeries and LastEp set, and a function the caller must
+// call when it is done with it, early or not. Large batches are encoded
+// ahead on another goroutine, at most encodeAhead transitions ahead; stop
+// ends that goroutine when the caller stopped early.
+func Encoder(ts []alert.Transition) (next func() (Encoded, error), stop func()) {
 	lastSeries, lastEp := LastFlags(ts)
 	flag := func(i int, e Encoded, err error) (Encoded, error) {
 		e.LastSeries, e.LastEp = lastSeries[i], lastEp[i]
@@ -76,28 +81,35 @@ func Encoder(ts []alert.Transition) func() (Encoded, error) {
 			e, err := Encode(ts[i])
 			i++
 			return flag(i-1, e, err)
-		}
+		}, func() {}
 	}
 	type result struct {
 		e   Encoded
 		err error
 	}
-	ch := make(chan result, len(ts))
+	ch := make(chan result, min(len(ts), encodeAhead))
+	done := make(chan struct{})
 	go func() {
 		for _, t := range ts {
 			e, err := Encode(t)
-			ch <- result{e, err}
+			select {
+			case ch <- result{e, err}:
+			case <-done:
+				return
+			}
 			if err != nil {
 				return
 			}
 		}
 	}()
 	i := 0
-	return func() (Encoded, error) {
+	next = func() (Encoded, error) {
 		r := <-ch
 		i++
 		return flag(i-1, r.e, r.err)
 	}
+	var once sync.Once
+	return next, func() { once.Do(func() { close(done) }) }
 }
 
 // Encode normalises t to UTC and marshals it and its series state. The

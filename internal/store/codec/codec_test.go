@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -97,12 +99,13 @@ func BenchmarkEncoder(b *testing.B) {
 	ts := burst(500)
 	b.ReportAllocs()
 	for b.Loop() {
-		next := Encoder(ts)
+		next, stop := Encoder(ts)
 		for range ts {
 			if _, err := next(); err != nil {
 				b.Fatal(err)
 			}
 		}
+		stop()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ts)), "ns/transition")
 }
@@ -252,4 +255,65 @@ func TestSameEpisodeIsDeepEqual(t *testing.T) {
 	if sameEpisode(&a, &b) != reflect.DeepEqual(a, b) {
 		t.Error("empty and nil destinations: sameEpisode disagrees with reflect.DeepEqual")
 	}
+}
+
+// TestEncoder checks the encoded batch comes in order with its flags, inline
+// and pipelined, and that stopping early ends the encoding goroutine.
+func TestEncoder(t *testing.T) {
+	for _, n := range []int{3, pipelineFrom, 5 * encodeAhead} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ts := burst(n)
+			// The last transition repeats the first series and episode.
+			ts[n-1] = ts[0]
+			next, stop := Encoder(ts)
+			defer stop()
+			for i := range ts {
+				got, err := next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := Encode(ts[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Data != want.Data || got.Series != want.Series || got.EpisodeData != want.EpisodeData {
+					t.Fatalf("transition %d: rows differ from Encode's", i)
+				}
+				if wantLast := i != 0; got.LastSeries != wantLast || got.LastEp != wantLast {
+					t.Errorf("transition %d: last series %v, last episode %v, want %v", i, got.LastSeries, got.LastEp, wantLast)
+				}
+			}
+		})
+	}
+
+	t.Run("error", func(t *testing.T) {
+		ts := burst(2 * pipelineFrom)
+		ts[5].Value = math.NaN()
+		next, stop := Encoder(ts)
+		defer stop()
+		for i := range 6 {
+			if _, err := next(); (err != nil) != (i == 5) {
+				t.Fatalf("transition %d: error %v", i, err)
+			}
+		}
+	})
+
+	t.Run("stop early", func(t *testing.T) {
+		before := runtime.NumGoroutine()
+		for range 20 {
+			next, stop := Encoder(burst(4 * encodeAhead))
+			if _, err := next(); err != nil {
+				t.Fatal(err)
+			}
+			stop()
+			stop() // twice is harmless
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d goroutines, %d before: encoding goroutines left running", runtime.NumGoroutine(), before)
+			}
+			runtime.Gosched()
+		}
+	})
 }

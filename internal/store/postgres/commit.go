@@ -70,7 +70,8 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, f *Fence, ts []alert.Trans
 			return err
 		}
 	}
-	next := codec.Encoder(ts)
+	next, stop := codec.Encoder(ts)
+	defer stop()
 	es := make([]codec.Encoded, len(ts))
 	for i := range ts {
 		e, err := next()

@@ -33,7 +33,8 @@ func (s *Store) Commit(ctx context.Context, ts []alert.Transition) error {
 }
 
 func (s *Store) commit(ctx context.Context, ts []alert.Transition) error {
-	next := codec.Encoder(ts)
+	next, stop := codec.Encoder(ts)
+	defer stop()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
