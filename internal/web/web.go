@@ -184,6 +184,11 @@ func (s *Server) CloseStreams() {
 	s.closeOnce.Do(func() { close(s.closing) })
 }
 
+// Closing returns a channel closed once CloseStreams was called, for
+// streams served on the server's behalf (such as a follower's passed on to
+// the leader) to end with its own.
+func (s *Server) Closing() <-chan struct{} { return s.closing }
+
 // Hub returns the server's event hub.
 func (s *Server) Hub() *Hub { return s.hub }
 
