@@ -37,6 +37,7 @@ func (s *Service) buildWeb(hub *web.Hub, navLinks []web.NavLink) (*web.Server, e
 		Version:      Version(),
 		Now:          s.clock.Now,
 		Logger:       s.log.With("component", "web"),
+		LiveReads:    s.liveReads(),
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/queuewatch/queuewatch/internal/leader"
 	"github.com/queuewatch/queuewatch/internal/metric"
 	"github.com/queuewatch/queuewatch/internal/metrics"
+	"github.com/queuewatch/queuewatch/internal/recent"
 	"github.com/queuewatch/queuewatch/internal/store"
 	"github.com/queuewatch/queuewatch/internal/store/postgres"
 )
@@ -141,15 +143,54 @@ func (s *Service) term(ctx context.Context, epoch int64) {
 	go s.engine.RunTicker(ctx, s.clock, tick)
 	s.startBackground()
 	s.log.Info("leading", "epoch", epoch, "resumed_series", len(states), "took", time.Since(start))
-	s.ha.drainInbox(ctx, s.engine)
+	if u := s.cfg.AdvertiseURL; u != "" {
+		go s.ha.advertise(ctx, epoch, u)
+	}
+	s.ha.drainInbox(ctx, s.engine, s.history)
+}
+
+// advertise publishes url in the lease row for the term of epoch, once
+// the series are resumed, so that followers pass live reads on to this
+// replica. It tries again every second until it succeeds or the term ends.
+func (h *ha) advertise(ctx context.Context, epoch int64, url string) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, err := h.st.Advertise(actx, h.elector.Name(), h.elector.Holder(), epoch, url)
+		cancel()
+		switch {
+		case err == nil && ok:
+			h.log.Info("leader: advertised", "advertise_url", url, "epoch", epoch)
+			return
+		case err == nil:
+			return // the term is over
+		case ctx.Err() == nil:
+			h.log.Warn("leader: publishing advertise_url failed; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// liveReads is web.Options.LiveReads: nil on a single process, otherwise
+// a follower passes the live reads on to the leader.
+func (s *Service) liveReads() func(http.Handler) http.Handler {
+	if s.ha == nil {
+		return nil
+	}
+	p := newLeaderProxy(s.ha, func() <-chan struct{} { return s.web.Closing() }, s.log)
+	return p.wrap
 }
 
 // drainInbox evaluates the inbox's samples, oldest first, and deletes them
-// once their transitions are durable, until ctx ends. A notification wakes
+// once their transitions are durable, until ctx ends. The samples are also
+// recorded in hist, the dashboard's charts. A notification wakes
 // it; it also looks every second in case one was missed. Samples evaluated
 // by a leader that died before deleting them are evaluated again by the
 // next: the engine ignores samples that are not newer than its series'.
-func (h *ha) drainInbox(ctx context.Context, eng *alert.Engine) {
+func (h *ha) drainInbox(ctx context.Context, eng *alert.Engine, hist *recent.Recorder) {
 	wake := make(chan struct{}, 1)
 	go h.st.ListenInbox(ctx, time.Second, func() {
 		select {
@@ -158,7 +199,7 @@ func (h *ha) drainInbox(ctx context.Context, eng *alert.Engine) {
 		}
 	})
 	for {
-		n, err := h.drainOnce(ctx, eng)
+		n, err := h.drainOnce(ctx, eng, hist)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, alert.ErrClosed) {
 			h.log.Error("leader: evaluating inbox samples failed", "err", err)
 		}
@@ -174,7 +215,7 @@ func (h *ha) drainInbox(ctx context.Context, eng *alert.Engine) {
 	}
 }
 
-func (h *ha) drainOnce(ctx context.Context, eng *alert.Engine) (int, error) {
+func (h *ha) drainOnce(ctx context.Context, eng *alert.Engine, hist *recent.Recorder) (int, error) {
 	es, err := h.st.ReadInbox(ctx, h.inboxMax)
 	if err != nil || len(es) == 0 {
 		return 0, err
@@ -185,6 +226,7 @@ func (h *ha) drainOnce(ctx context.Context, eng *alert.Engine) (int, error) {
 		samples = append(samples, e.Samples...)
 		ids[i] = e.ID
 	}
+	hist.Add(samples...)
 	if err := eng.Observe(ctx, samples...); err != nil {
 		return 0, err
 	}
