@@ -196,10 +196,8 @@ func (p *leaderProxy) pass(w http.ResponseWriter, r *http.Request, next http.Han
 			}
 			p.mu.Unlock()
 			if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/event-stream" {
-				// The stream outlives this server's read and write timeouts.
-				rc := http.NewResponseController(w)
-				_ = rc.SetWriteDeadline(time.Time{})
-				_ = rc.SetReadDeadline(time.Time{})
+				// The stream outlives this server's write timeout.
+				_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 			}
 			return nil
 		},

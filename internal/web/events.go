@@ -121,10 +121,8 @@ func (h *Hub) LastID() uint64 {
 // event, or gets a resync event when the gap is no longer in the backlog.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	// The stream outlives the server's write and read timeouts (the
-	// connection's read deadline would otherwise end the request's context).
+	// The stream outlives the server's write timeout.
 	_ = rc.SetWriteDeadline(time.Time{})
-	_ = rc.SetReadDeadline(time.Time{})
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("lastEventId")
