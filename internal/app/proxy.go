@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -123,7 +124,8 @@ func (p *leaderProxy) lookup(ctx context.Context) leaderTarget {
 	if !p.lookedUpAt.IsZero() && time.Since(p.lookedUpAt) < leaderLookupEvery {
 		return p.target
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	// The answer is shared: a client leaving must not cut the lookup short.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	li, err := p.find.Leader(ctx, p.lease)
 	var t leaderTarget
@@ -202,8 +204,14 @@ func (p *leaderProxy) pass(w http.ResponseWriter, r *http.Request, next http.Han
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			if r.Context().Err() != nil || ctx.Err() != nil {
-				return // the client left, or this server is shutting down
+			if r.Context().Err() != nil {
+				return // the client left
+			}
+			if ctx.Err() != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `{"error":"this replica is shutting down"}`+"\n")
+				return
 			}
 			p.forget()
 			p.local(w, r, next, fmt.Sprintf("passing the request to %s failed: %v", target.Redacted(), err))

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/queuewatch/queuewatch/internal/store/postgres"
 	"github.com/queuewatch/queuewatch/internal/web"
@@ -24,10 +25,13 @@ type fakeLease struct {
 	n   int
 }
 
-func (f *fakeLease) Leader(context.Context, string) (postgres.LeaderInfo, error) {
+func (f *fakeLease) Leader(ctx context.Context, _ string) (postgres.LeaderInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
+	if err := ctx.Err(); err != nil {
+		return postgres.LeaderInfo{}, err
+	}
 	return f.li, f.err
 }
 
@@ -42,15 +46,16 @@ type testReplica struct {
 	p       *leaderProxy
 	lease   *fakeLease
 	leading atomic.Bool
-	hits    atomic.Int64 // requests its own handler served
+	closing chan struct{} // close to shut the proxy down
+	hits    atomic.Int64  // requests its own handler served
 	seen    chan http.Header
 	srv     *httptest.Server
 }
 
 func newTestReplica(t *testing.T, name string) *testReplica {
 	t.Helper()
-	r := &testReplica{lease: &fakeLease{}, seen: make(chan http.Header, 16)}
-	closing := make(chan struct{})
+	r := &testReplica{lease: &fakeLease{}, seen: make(chan http.Header, 16), closing: make(chan struct{})}
+	closing := r.closing
 	r.p = &leaderProxy{leading: r.leading.Load, self: name, lease: "leader", find: r.lease,
 		transport: http.DefaultTransport, log: slog.New(slog.DiscardHandler),
 		closing: func() <-chan struct{} { return closing }}
@@ -191,3 +196,76 @@ type nopEngine struct{ web.Engine }
 type nopStore struct{ web.Store }
 type nopRetrier struct{ web.Retrier }
 type nopSilencer struct{ web.Silencer }
+
+// TestLeaderProxyLookupOutlivesClient: a client that leaves during the
+// lookup does not leave a failed lookup behind for the others.
+func TestLeaderProxyLookupOutlivesClient(t *testing.T) {
+	r := newTestReplica(t, "b")
+	r.lease.set(postgres.LeaderInfo{Holder: "a", Epoch: 1, Live: true, URL: "http://10.0.0.5:8080"}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := r.p.lookup(ctx); got.url == nil || got.url.String() != "http://10.0.0.5:8080" {
+		t.Errorf("lookup with a cancelled request = %+v, want the leader's URL", got)
+	}
+}
+
+// TestLeaderProxyShutdown: shutting a follower down ends the streams it
+// relays and answers reads still waiting for the leader with 503.
+func TestLeaderProxyShutdown(t *testing.T) {
+	started := make(chan string, 2)
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/events" {
+			w.Header().Set(headerServedBy, "leader")
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, "retry: 2000\n\n")
+			w.(http.Flusher).Flush()
+		}
+		started <- r.URL.Path
+		<-r.Context().Done() // a stream, or a leader slow to answer
+	}))
+	t.Cleanup(leader.Close)
+	f := newTestReplica(t, "b")
+	f.lease.set(postgres.LeaderInfo{Holder: "a", Epoch: 1, Live: true, URL: leader.URL}, nil)
+
+	stream, err := http.Get(f.srv.URL + "/api/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if stream.Header.Get(headerServedBy) != "leader" {
+		t.Fatalf("stream headers %v", stream.Header)
+	}
+	<-started
+	type answer struct {
+		code int
+		err  error
+	}
+	slow := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(f.srv.URL + "/api/v1/queues")
+		if err != nil {
+			slow <- answer{0, err}
+			return
+		}
+		resp.Body.Close()
+		slow <- answer{resp.StatusCode, nil}
+	}()
+	<-started
+	close(f.closing)
+	ended := make(chan error, 1)
+	go func() { _, err := io.ReadAll(stream.Body); ended <- err }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relayed stream did not end at shutdown")
+	}
+	select {
+	case a := <-slow:
+		if a.err != nil || a.code != http.StatusServiceUnavailable {
+			t.Errorf("a read waiting for the leader at shutdown: %d, %v; want 503", a.code, a.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a read waiting for the leader was not answered at shutdown")
+	}
+}
