@@ -30,8 +30,14 @@ var haAuth = map[string]string{"Authorization": "Bearer " + haProxyToken}
 // someone else between choosing and listening is chosen again.
 func startReplica(t *testing.T, h *harness, dsn, name string, advertise bool) (*Service, func() error) {
 	t.Helper()
+	return startReplicaTop(t, h, dsn, name, advertise, haProxyTop)
+}
+
+// startReplicaTop is startReplica with the top-level YAML top.
+func startReplicaTop(t *testing.T, h *harness, dsn, name string, advertise bool, top string) (*Service, func() error) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		text := h.configYAML(haWebhookRule, e2eOpts{dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry}, top: haProxyTop})
+		text := h.configYAML(haWebhookRule, e2eOpts{dests: []string{"oncall"}, extra: map[string]string{"*": fastRetry}, top: top})
 		text = strings.Replace(text, "store: sqlite:"+h.db, "store: "+dsn, 1)
 		if advertise {
 			port := freePort(t)
