@@ -33,8 +33,10 @@ var ErrLeadershipLost = leader.ErrLost
 // the Genesys sources, the dispatcher and the heartbeats, and drains the
 // inbox where every replica's webhook stores the samples it accepts. Its
 // commits are fenced on its lease epoch, so a deposed leader cannot write.
-// Followers only accept webhooks and answer the API; they take over when
-// the leader's lease runs out, loading the stored series state first.
+// Followers only accept webhooks and answer the API, passing the reads
+// that come from the leader's memory on to it (see leaderProxy); they take
+// over when the leader's lease runs out, loading the stored series state
+// first.
 type ha struct {
 	st       *postgres.Store
 	elector  *leader.Elector
