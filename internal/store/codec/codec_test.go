@@ -15,7 +15,11 @@ import (
 	"github.com/queuewatch/queuewatch/internal/alert"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/encoded.json from the current encoder")
+// update rewrites testdata/encoded.json from the current encoder. The file
+// holds rows as earlier versions stored them (written by encoding/json), so
+// rewrite it only when the stored format changes on purpose and old rows
+// have been checked to still decode.
+var update = flag.Bool("update", false, "rewrite testdata/encoded.json from the current encoder (only for a deliberate format change)")
 
 // row is what the SQL stores write of one transition.
 type row struct {

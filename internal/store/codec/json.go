@@ -108,7 +108,7 @@ func (w *jsonWriter) strings(first *bool, k string, ss []string) {
 	w.buf = append(w.buf, ']')
 }
 
-// appendTransition appends t as json.Marshal encodes it and returns where
+// transition appends t as json.Marshal encodes it and returns where
 // its episode's object starts and ends in buf (0, 0 when it has none).
 func (w *jsonWriter) transition(t *alert.Transition) (epStart, epEnd int) {
 	first := true
