@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/queuewatch/queuewatch/internal/store"
@@ -45,6 +46,8 @@ type Store struct {
 	commitLock int64
 	// bulkFrom is the batch size from which Commit copies rows in.
 	bulkFrom int
+	// claimMode is how a claim of one destination is sent (see sqlClaim).
+	claimMode pgx.QueryExecMode
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
@@ -102,12 +105,27 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)
 	}
-	s := &Store{pool: pool, bulkFrom: o.bulkFrom, closed: make(chan struct{})}
+	s := &Store{pool: pool, bulkFrom: o.bulkFrom, claimMode: claimMode(cfg.ConnConfig.DefaultQueryExecMode),
+		closed: make(chan struct{})}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", Redact(dsn), err)
 	}
 	return s, nil
+}
+
+// claimMode returns how to send a claim of one destination given the
+// connections' default mode: pgx's default prepares each statement once per
+// connection and PostgreSQL may then reuse one generic plan for all
+// arguments, which for the claim can walk other destinations' rows (see
+// sqlClaim). The claim is then sent as an unnamed statement, whose
+// description pgx caches but which PostgreSQL plans for its arguments at
+// every call. The other modes (for PgBouncer and the like) already do.
+func claimMode(dflt pgx.QueryExecMode) pgx.QueryExecMode {
+	if dflt == pgx.QueryExecModeCacheStatement {
+		return pgx.QueryExecModeCacheDescribe
+	}
+	return dflt
 }
 
 func (s *Store) init(ctx context.Context) error {
