@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/queuewatch/queuewatch/internal/app"
@@ -27,7 +29,10 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve --config FILE",
-		"Runs the service: loads the configuration, opens the store, resumes open alerts and\nserves HTTP until SIGINT or SIGTERM, then finishes in-flight writes and exits.", stderr)
+		"Runs the service: loads the configuration, opens the store, resumes open alerts and\nserves HTTP until SIGINT or SIGTERM, then finishes in-flight writes and exits.\n"+
+			"SIGHUP (or POST /-/reload with the API token) reloads the configuration file: a valid\n"+
+			"file replaces the running configuration without dropping connections; an invalid one\n"+
+			"is reported (file:line: key: message) and changes nothing.", stderr)
 	path := configFlag(fs)
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the configuration's log_level)")
@@ -44,7 +49,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	go memlimit.Run(ctx, os.Getenv, 5*time.Second, log)
-	return app.Serve(ctx, cfg, log)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is already due
+				}
+			}
+		}
+	}()
+	return app.ServeReloading(ctx, app.ReloadOptions{
+		Config: cfg, Log: log, Reload: reload,
+		Load: func() (*config.Config, error) { return config.Load(*path) },
+	})
 }
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {

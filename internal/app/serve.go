@@ -58,6 +58,7 @@ type Service struct {
 	genesys    *genesysSources // nil without a Genesys OAuth client
 	srv        *http.Server
 	ln         net.Listener
+	external   bool // the caller serves Handler on ln (see StartOptions.External)
 	ready      atomic.Bool
 	clock      alert.Clock
 	// sourceClock is the Genesys sources' clock; nil is the wall clock.
@@ -96,6 +97,13 @@ type StartOptions struct {
 	// NavLinks are extra links in the dashboard's header, e.g. to pages
 	// that Routes adds.
 	NavLinks []web.NavLink
+	// Listener, when set, is used instead of a new listener on the
+	// configuration's listen address.
+	Listener net.Listener
+	// External leaves serving HTTP on Listener to the caller, which serves
+	// the service's Handler (so that one HTTP server, and its connections,
+	// outlive the services a reload replaces). Run then serves nothing.
+	External bool
 }
 
 // Start opens the store, resumes stored alerts into a new engine and starts
@@ -174,11 +182,13 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		return fail(err)
 	}
 	m.ObserveWebhookQueues(func() (int, uint64) { st := hook.Stats(); return st.Queues, st.DroppedSamples })
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fail(fmt.Errorf("listen: %w", err))
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fail(fmt.Errorf("listen: %w", err))
+		}
 	}
-	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist, delivery: health, ha: h}
+	s := &Service{cfg: cfg, log: log, store: st, engine: eng, dispatcher: disp, dests: dests, hook: hook, metrics: m, ln: ln, clock: wallClock{}, extraRoutes: opts.Routes, silences: sil, history: hist, delivery: health, ha: h, external: opts.External}
 	if opts.Clock != nil {
 		s.clock, s.sourceClock = opts.Clock, opts.Clock
 	}
@@ -213,6 +223,10 @@ const maxHeaderBytes = 64 << 10
 // Addr is the address the HTTP server listens on.
 func (s *Service) Addr() string { return s.ln.Addr().String() }
 
+// Handler returns the service's HTTP handler: health, metrics, webhook,
+// dashboard and API.
+func (s *Service) Handler() http.Handler { return s.srv.Handler }
+
 // Engine returns the service's engine.
 func (s *Service) Engine() *alert.Engine { return s.engine }
 
@@ -241,7 +255,9 @@ func (s *Service) Run(ctx context.Context) error {
 		s.startBackground()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	if !s.external {
+		go func() { errc <- s.srv.Serve(s.ln) }()
+	}
 	select {
 	case err := <-lost:
 		s.log.Error("stopping: this replica lost the leadership; restart it to rejoin as a follower", "err", err)
