@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/queuewatch/queuewatch/internal/config"
+	"github.com/queuewatch/queuewatch/internal/recent"
 )
 
 // A reload applies a changed configuration without a restart of the
@@ -28,7 +29,8 @@ import (
 // keep-alive connections, serves every service in turn: requests that
 // arrive while one service hands over to the next wait for the next, so
 // webhook senders and dashboards never see a refused or dropped
-// connection. Dashboards' event streams end and reconnect.
+// connection. Dashboards' event streams end and reconnect; their charts'
+// recent values carry over.
 //
 // An invalid file changes nothing: the running service goes on with the
 // configuration it has, and the failure is logged with the file, line and
@@ -72,9 +74,10 @@ func ServeReloading(ctx context.Context, o ReloadOptions) error {
 		prev    *config.Config // the configuration to go back to when cfg fails to start
 		err     error
 	)
+	var history *recent.Recorder // the dashboard's charts, kept across reloads
 	for {
 		var s *Service
-		s, err = StartWith(ctx, cfg, log, StartOptions{Listener: ln, External: true, Routes: r.routes})
+		s, err = StartWith(ctx, cfg, log, StartOptions{Listener: ln, External: true, Routes: r.routes, History: history})
 		if err != nil {
 			if prev == nil {
 				break
@@ -89,6 +92,7 @@ func ServeReloading(ctx context.Context, o ReloadOptions) error {
 			r.succeeded(cfg)
 		}
 		r.register(s)
+		history = s.history
 		gen := sw.attach(s)
 		if srv == nil {
 			srv = &http.Server{Handler: sw, ReadHeaderTimeout: s.srv.ReadHeaderTimeout, ReadTimeout: s.srv.ReadTimeout,

@@ -158,8 +158,14 @@ func TestReloadAppliesConfiguration(t *testing.T) {
 		return scrape(t, addr, `queuewatch_config_reloads_total{result="`+result+`"}`)
 	}
 
-	// 60 % is fine under the first rule (below 50).
+	// 60 % is fine under the first rule (below 50). Another queue has a
+	// sample 20 minutes old: a point of the dashboard's charts.
 	sample(60)
+	chartQ := queueID(3)
+	if err := postEvents(http.DefaultClient, addr, event{queue: chartQ, metric: string(metric.ServiceLevel), value: 91,
+		at: time.Now().UTC().Add(-20 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
 	if got := reloads("success"); got != 1 {
 		t.Fatalf("reloads_total{success} %v at start, want 1 (the first load)", got)
 	}
@@ -206,6 +212,15 @@ func TestReloadAppliesConfiguration(t *testing.T) {
 	if opened() {
 		t.Fatal("an alert opened before any sample breached the new rule")
 	}
+	// The charts carried over: the new service's board shows the point
+	// from before the reload next to a new one.
+	if err := postEvents(http.DefaultClient, addr, event{queue: chartQ, metric: string(metric.ServiceLevel), value: 92,
+		at: time.Now().UTC().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if pts := chartPoints(t, addr, chartQ, "service_level"); len(pts) != 2 || pts[0][1] != 91 || pts[1][1] != 92 {
+		t.Errorf("service_level chart of %s after the reload: %v, want the points 91 (before) and 92 (after)", chartQ, pts)
+	}
 	sample(60)
 	waitFor(t, 30*time.Second, "the OpsGenie alert of the new rule", opened, nil)
 
@@ -226,4 +241,30 @@ func TestReloadAppliesConfiguration(t *testing.T) {
 		t.Error("no request was served during the test")
 	}
 	t.Logf("%d health checks and webhook posts served across 2 reloads, none refused", served.Load())
+}
+
+// chartPoints returns the board's recent points of one queue's metric.
+func chartPoints(t *testing.T, addr, queue, name string) [][2]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/queues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Queues []struct {
+			QueueID string                  `json:"queue_id"`
+			History map[string][][2]float64 `json:"history"`
+		} `json:"queues"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range body.Queues {
+		if q.QueueID == queue {
+			return q.History[name]
+		}
+	}
+	t.Fatalf("queue %s is not on the board", queue)
+	return nil
 }

@@ -100,6 +100,9 @@ type StartOptions struct {
 	// Listener, when set, is used instead of a new listener on the
 	// configuration's listen address.
 	Listener net.Listener
+	// History, when set, keeps the dashboard's recent values instead of a
+	// new, empty record (a reload hands the old service's on).
+	History *recent.Recorder
 	// External leaves serving HTTP on Listener to the caller, which serves
 	// the service's Handler (so that one HTTP server, and its connections,
 	// outlive the services a reload replaces). Run then serves nothing.
@@ -167,7 +170,10 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		return fail(err)
 	}
 	m := metrics.New(alertCounter(eng), st.PendingCounts)
-	hub, hist := web.NewHub(), web.NewHistory()
+	hub, hist := web.NewHub(), opts.History
+	if hist == nil {
+		hist = web.NewHistory()
+	}
 	health := newDeliveryHealth()
 	disp := notify.NewDispatcher(st, dests.list, notify.Options{Logger: log, Observer: hub.Deliveries(observers{m, health})})
 	wcfg := webhookConfig(cfg, log)
