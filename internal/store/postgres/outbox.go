@@ -26,15 +26,16 @@ func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) { return codec
 
 // sqlFirstOwed holds for an owed outbox row o when no older row of its
 // destination and key is still owed (pending or in flight): only the first
-// owed delivery of an alert may be claimed. It is written as a comparison
-// with the oldest owed id of the key, which PostgreSQL can only evaluate as
-// one probe of outbox_open per row: as NOT EXISTS it may become a join, and
-// a join planned on an estimate of one row (a table filled by a storm
-// before it was analyzed) rescanned every owed row of the destination for
-// each row, which took minutes on 84,000 rows.
-const sqlFirstOwed = `o.id = (
-	SELECT min(p.id) FROM outbox p
-	WHERE p.destination = o.destination AND p.key = o.key AND p.status IN ('pending', 'inflight'))`
+// owed delivery of an alert may be claimed. OFFSET 0 keeps it a subquery,
+// evaluated as one probe of outbox_open per row: PostgreSQL may otherwise
+// turn it into a join, and an anti join planned on a row estimate of one (a
+// storm's rows not yet analyzed) rescanned all of the destination's owed
+// rows for each row; a claim over 84,000 rows took minutes.
+const sqlFirstOwed = `NOT EXISTS (
+	SELECT 1 FROM outbox p
+	WHERE p.destination = o.destination AND p.key = o.key AND p.id < o.id
+		AND p.status IN ('pending', 'inflight')
+	OFFSET 0)`
 
 // sqlDue holds for an owed outbox row o that may be claimed at $3: pending
 // and not before its next attempt, or in flight with an expired lease, and
@@ -52,8 +53,9 @@ const sqlClaimSet = `
 
 // sqlClaim claims up to $4 due rows of destination $5, oldest first, in
 // one statement. It walks the destination's owed rows in id order
-// (outbox_claim) and stops at the limit, so its cost does not depend on the
-// rows owed to other destinations.
+// (outbox_claim, which only a statement stating that the destination is
+// not empty can use) and stops at the limit, so its cost does not depend
+// on the rows owed to other destinations.
 //
 // That needs a plan made for the destination at hand. A plan made once for
 // any destination (PostgreSQL's generic plan of a prepared statement, which
@@ -72,7 +74,8 @@ const sqlClaimSet = `
 // hold a row back, never let one overtake.
 const sqlClaim = `WITH due AS (
 		SELECT o.id FROM outbox o
-		WHERE o.destination = $5 AND o.status IN ('pending', 'inflight') AND ` + sqlDue + `
+		WHERE o.destination = $5 AND o.destination <> '' AND o.status IN ('pending', 'inflight')
+			AND ` + sqlDue + `
 		ORDER BY o.id
 		LIMIT $4
 		FOR UPDATE SKIP LOCKED)` + sqlClaimSet
