@@ -56,14 +56,7 @@ func startReplicaTop(t *testing.T, h *harness, dsn, name string, advertise bool,
 			}
 			t.Fatal(err)
 		}
-		r := &running{svc: svc, cancel: cancel, done: make(chan error, 1)}
-		go func() { r.done <- svc.Run(ctx) }()
-		t.Cleanup(func() {
-			if err := r.stop(); err != nil {
-				t.Errorf("%s: shutdown: %v", name, err)
-			}
-		})
-		return svc, r.stop
+		return svc, runStarted(ctx, t, svc, cancel, name)
 	}
 }
 

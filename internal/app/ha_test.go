@@ -431,6 +431,13 @@ func startOnPostgres(t *testing.T, h *harness, dsn, name, top string) (*Service,
 		cancel()
 		t.Fatal(err)
 	}
+	return svc, runStarted(ctx, t, svc, cancel, name)
+}
+
+// runStarted runs a started service until ctx ends (cancel ends it) and
+// returns a function that stops it gracefully and returns Run's error; the
+// service is stopped, at the latest, when the test ends.
+func runStarted(ctx context.Context, t *testing.T, svc *Service, cancel context.CancelFunc, name string) func() error {
 	r := &running{svc: svc, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- svc.Run(ctx) }()
 	t.Cleanup(func() {
@@ -438,7 +445,7 @@ func startOnPostgres(t *testing.T, h *harness, dsn, name, top string) (*Service,
 			t.Errorf("%s: shutdown: %v", name, err)
 		}
 	})
-	return svc, r.stop
+	return r.stop
 }
 
 const haWebhookRule = `  - name: sla
