@@ -101,9 +101,19 @@ type sseMsg struct{ id, typ, data string }
 
 func openStream(t *testing.T, svc *Service, lastID string) *sseClient {
 	t.Helper()
+	return openStreamAt(t, svc.Addr(), haAuth["Authorization"], lastID)
+}
+
+// openStreamAt opens the event stream of the service at addr, with the
+// Authorization header auth (none when empty), resuming after lastID when
+// it is not empty.
+func openStreamAt(t *testing.T, addr, auth, lastID string) *sseClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+svc.Addr()+"/api/v1/events", nil)
-	req.Header.Set("Authorization", haAuth["Authorization"])
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/api/v1/events", nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}

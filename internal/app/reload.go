@@ -18,6 +18,7 @@ import (
 
 	"github.com/queuewatch/queuewatch/internal/config"
 	"github.com/queuewatch/queuewatch/internal/recent"
+	"github.com/queuewatch/queuewatch/internal/web"
 )
 
 // A reload applies a changed configuration without a restart of the
@@ -29,8 +30,8 @@ import (
 // keep-alive connections, serves every service in turn: requests that
 // arrive while one service hands over to the next wait for the next, so
 // webhook senders and dashboards never see a refused or dropped
-// connection. Dashboards' event streams end and reconnect; their charts'
-// recent values carry over.
+// connection. Dashboards' event streams end and resume after the last
+// event they saw; their charts' recent values carry over.
 //
 // An invalid file changes nothing: the running service goes on with the
 // configuration it has, and the failure is logged with the file, line and
@@ -74,10 +75,14 @@ func ServeReloading(ctx context.Context, o ReloadOptions) error {
 		prev    *config.Config // the configuration to go back to when cfg fails to start
 		err     error
 	)
-	var history *recent.Recorder // the dashboard's charts, kept across reloads
+	// The dashboard's charts and event numbering are kept across reloads.
+	var (
+		history *recent.Recorder
+		hub     *web.Hub
+	)
 	for {
 		var s *Service
-		s, err = StartWith(ctx, cfg, log, StartOptions{Listener: ln, External: true, Routes: r.routes, History: history})
+		s, err = StartWith(ctx, cfg, log, StartOptions{Listener: ln, External: true, Routes: r.routes, History: history, Hub: hub})
 		if err != nil {
 			if prev == nil {
 				break
@@ -92,7 +97,7 @@ func ServeReloading(ctx context.Context, o ReloadOptions) error {
 			r.succeeded(cfg)
 		}
 		r.register(s)
-		history = s.history
+		history, hub = s.history, s.web.Hub()
 		gen := sw.attach(s)
 		if srv == nil {
 			srv = &http.Server{Handler: sw, ReadHeaderTimeout: s.srv.ReadHeaderTimeout, ReadTimeout: s.srv.ReadTimeout,

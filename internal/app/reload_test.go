@@ -224,13 +224,53 @@ func TestReloadAppliesConfiguration(t *testing.T) {
 	sample(60)
 	waitFor(t, 30*time.Second, "the OpsGenie alert of the new rule", opened, nil)
 
+	// A dashboard's event stream: it has seen the alert open.
+	stream := openStreamAt(t, addr, "", "0")
+	seen := stream.next(t, 30*time.Second, "transition", key)
+	for drained := false; !drained; {
+		select {
+		case m, ok := <-stream.events:
+			if !ok {
+				t.Fatal("the event stream ended before the reload")
+			}
+			seen = m
+		case <-time.After(200 * time.Millisecond):
+			drained = true
+		}
+	}
+
 	// The reload signal: back to below 50, so the open alert resolves on
 	// the next sample (the series is resumed from the store).
 	write(h.configYAML(reloadRule("50")+"\n    clear: 55", opts))
 	reload <- struct{}{}
 	waitFor(t, 30*time.Second, "the signalled reload to apply", func() bool { return reloads("success") == 3 }, nil)
+	if !stream.ended(30 * time.Second) {
+		t.Fatal("the event stream did not end at the reload")
+	}
+	// The dashboard reconnects after the last event it saw: the new
+	// service goes on numbering, so there is nothing to resync.
+	resumed := openStreamAt(t, addr, "", seen.id)
 	sample(60)
 	waitFor(t, 30*time.Second, "the alert to close", func() bool { return !opened() }, nil)
+	// Events the stream missed come first (such as the create's delivery
+	// outcome), then the resolve; never a resync.
+	prevID, _ := strconv.ParseUint(seen.id, 10, 64)
+	for resolved := false; !resolved; {
+		select {
+		case m, ok := <-resumed.events:
+			if !ok {
+				t.Fatal("the resumed event stream ended")
+			}
+			id, _ := strconv.ParseUint(m.id, 10, 64)
+			if m.typ == "resync" || id <= prevID {
+				t.Fatalf("after resuming at %s: event %s %s %s, want only newer events and no resync", seen.id, m.id, m.typ, m.data)
+			}
+			prevID = id
+			resolved = m.typ == "transition" && strings.Contains(m.data, key) && strings.Contains(m.data, `"action":"resolve"`)
+		case <-time.After(30 * time.Second):
+			t.Fatal("no resolve event on the resumed stream")
+		}
+	}
 
 	close(stopLoad)
 	loadWG.Wait()

@@ -103,6 +103,10 @@ type StartOptions struct {
 	// History, when set, keeps the dashboard's recent values instead of a
 	// new, empty record (a reload hands the old service's on).
 	History *recent.Recorder
+	// Hub, when set, is the event stream's hub instead of a new one (a
+	// reload hands the old service's on, so that dashboards resume after
+	// the last event they saw).
+	Hub *web.Hub
 	// External leaves serving HTTP on Listener to the caller, which serves
 	// the service's Handler (so that one HTTP server, and its connections,
 	// outlive the services a reload replaces). Run then serves nothing.
@@ -170,7 +174,10 @@ func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts S
 		return fail(err)
 	}
 	m := metrics.New(alertCounter(eng), st.PendingCounts)
-	hub, hist := web.NewHub(), opts.History
+	hub, hist := opts.Hub, opts.History
+	if hub == nil {
+		hub = web.NewHub()
+	}
 	if hist == nil {
 		hist = web.NewHistory()
 	}
