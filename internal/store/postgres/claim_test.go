@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,7 +124,8 @@ func TestClaimOfOneDestinationIgnoresOthers(t *testing.T) {
 // has it planned (for its arguments) and planned once for any destination
 // (a generic plan; the statistics know both destinations), and
 // checks that the plan walks outbox_claim and reads no more rows than
-// "oncall" owes.
+// "oncall" owes, plus one probe of each for an older row of its key, and
+// two reads (to lock and to update) of each row it claims.
 func TestClaimPlanReadsOnlyItsDestination(t *testing.T) {
 	now := storetest.Base.Add(24 * time.Hour)
 	s := openTest(t, pgtest.DSN(t))
@@ -133,38 +135,71 @@ func TestClaimPlanReadsOnlyItsDestination(t *testing.T) {
 	analyze(t, s)
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		t.Run(mode, func(t *testing.T) {
-			plan := explainClaim(t, s, mode, "oncall", now)
-			var scans []string
-			read := 0 // rows the scans of the claimed rows' table returned or filtered out
-			var walk func(n map[string]any)
-			walk = func(n map[string]any) {
-				if rel, _ := n["Relation Name"].(string); rel == "outbox" && n["Alias"] == "o_1" {
-					idx, _ := n["Index Name"].(string)
-					scans = append(scans, fmt.Sprint(n["Node Type"], " ", idx))
-					rows, _ := n["Actual Rows"].(float64)
-					removed, _ := n["Rows Removed by Filter"].(float64)
-					read += int(rows + removed)
-				}
-				kids, _ := n["Plans"].([]any)
-				for _, k := range kids {
-					walk(k.(map[string]any))
-				}
-			}
-			walk(plan)
-			if !slices.Equal(scans, []string{"Index Scan outbox_claim"}) || read > 24 {
+			plan := explainClaim(t, s, mode, sqlClaim, "oncall", now, claimWindow(10))
+			scans, read := outboxScans(plan)
+			if !slices.Contains(scans, "Index Scan outbox_claim") || slices.Contains(scans, "Index Scan outbox_open_id") ||
+				read > 24+24+2*10 {
 				b, _ := json.MarshalIndent(plan, "", "  ")
-				t.Fatalf("claim scans %v and reads %d rows, want one scan of outbox_claim reading at most 24:\n%s",
+				t.Fatalf("claim scans %v and reads %d rows, want a scan of outbox_claim and at most 68 rows read:\n%s",
 					scans, read, b)
 			}
 		})
 	}
 }
 
-// explainClaim prepares sqlClaim, runs a claim of dest at now under
-// EXPLAIN ANALYZE with plan_cache_mode set to mode, rolls it back and
-// returns the plan's top node. ClaimDeliveries has its statement planned
-// for its arguments, as force_custom_plan does.
-func explainClaim(t *testing.T, s *Store, mode, dest string, now time.Time) map[string]any {
+// TestClaimHeadsPlanReadsOneRowPerKey explains sqlClaimHeads for "down",
+// which owes 5,000 rows over 1,000 keys, none due, planned for its
+// arguments and once for any destination, and checks that it reads one row
+// per key (the head) and not the rows behind the heads.
+func TestClaimHeadsPlanReadsOneRowPerKey(t *testing.T) {
+	now := storetest.Base.Add(24 * time.Hour)
+	s := openTest(t, pgtest.DSN(t))
+	defer s.Close()
+	downBacklog(t, s, 5000, now)
+	oncallRounds(t, s, 4, 6)
+	analyze(t, s)
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		t.Run(mode, func(t *testing.T) {
+			plan := explainClaim(t, s, mode, sqlClaimHeads, "down", now)
+			scans, read := outboxScans(plan)
+			if read < 1000 || read > 1010 {
+				b, _ := json.MarshalIndent(plan, "", "  ")
+				t.Fatalf("claim of the heads scans %v and reads %d rows, want 1,000 (one per key; 5,000 owed):\n%s",
+					scans, read, b)
+			}
+		})
+	}
+}
+
+// outboxScans returns the scans of table outbox in plan, as node type and
+// index, and how many rows they returned or filtered out over all their
+// loops.
+func outboxScans(plan map[string]any) (scans []string, read int) {
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if rel, _ := n["Relation Name"].(string); rel == "outbox" && n["Node Type"] != "ModifyTable" {
+			idx, _ := n["Index Name"].(string)
+			scans = append(scans, fmt.Sprint(n["Node Type"], " ", idx))
+			rows, _ := n["Actual Rows"].(float64)
+			removed, _ := n["Rows Removed by Filter"].(float64)
+			loops, _ := n["Actual Loops"].(float64)
+			read += int((rows + removed) * loops)
+		}
+		kids, _ := n["Plans"].([]any)
+		for _, k := range kids {
+			walk(k.(map[string]any))
+		}
+	}
+	walk(plan)
+	return scans, read
+}
+
+// explainClaim prepares claim statement q, runs a claim of up to 10 rows of
+// dest at now (with more, the statement's further arguments) under EXPLAIN
+// ANALYZE with plan_cache_mode set to mode, rolls it back and returns the
+// plan's top node. ClaimDeliveries has sqlClaim planned for its arguments,
+// as force_custom_plan does.
+func explainClaim(t *testing.T, s *Store, mode, q, dest string, now time.Time, more ...int) map[string]any {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := s.pool.Acquire(ctx)
@@ -172,7 +207,7 @@ func explainClaim(t *testing.T, s *Store, mode, dest string, now time.Time) map[
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `PREPARE explain_claim AS `+sqlClaim); err != nil {
+	if _, err := conn.Exec(ctx, `PREPARE explain_claim AS `+q); err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, `DEALLOCATE explain_claim`)
@@ -184,9 +219,12 @@ func explainClaim(t *testing.T, s *Store, mode, dest string, now time.Time) map[
 	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
 		t.Fatal(err)
 	}
+	args := fmt.Sprintf(`'w', %d, %d, 10, '%s'`, now.Add(time.Minute).UnixNano(), now.UnixNano(), dest)
+	for _, m := range more {
+		args += fmt.Sprintf(", %d", m)
+	}
 	var out []struct{ Plan map[string]any }
-	err = tx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explain_claim('w', %d, %d, 10, '%s')`,
-		now.Add(time.Minute).UnixNano(), now.UnixNano(), dest)).Scan(&out)
+	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explain_claim(`+args+`)`).Scan(&out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,4 +232,26 @@ func explainClaim(t *testing.T, s *Store, mode, dest string, now time.Time) map[
 		t.Fatalf("EXPLAIN returned %d plans", len(out))
 	}
 	return out[0].Plan
+}
+
+// TestNextDuePlanReadsOneEntry explains NextDue while "down" owes 5,000
+// rows and checks that it reads the first entry of outbox_due_at instead
+// of the owed rows.
+func TestNextDuePlanReadsOneEntry(t *testing.T) {
+	now := storetest.Base.Add(24 * time.Hour)
+	s := openTest(t, pgtest.DSN(t))
+	defer s.Close()
+	downBacklog(t, s, 5000, now)
+	var out []struct{ Plan map[string]any }
+	if err := s.pool.QueryRow(t.Context(), `EXPLAIN (ANALYZE, FORMAT JSON) `+sqlNextDue).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 {
+		t.Fatalf("EXPLAIN returned %d plans", len(out))
+	}
+	scans, read := outboxScans(out[0].Plan)
+	if len(scans) != 1 || !strings.HasSuffix(scans[0], " outbox_due_at") || read > 1 {
+		b, _ := json.MarshalIndent(out[0].Plan, "", "  ")
+		t.Fatalf("NextDue scans %v and reads %d rows, want one entry of outbox_due_at:\n%s", scans, read, b)
+	}
 }

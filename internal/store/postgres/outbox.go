@@ -51,11 +51,20 @@ const sqlClaimSet = `
 	FROM due WHERE o.id = due.id
 	RETURNING ` + deliveryCols
 
-// sqlClaim claims up to $4 due rows of destination $5, oldest first, in
-// one statement. It walks the destination's owed rows in id order
-// (outbox_claim, which only a statement stating that the destination is
-// not empty can use) and stops at the limit, so its cost does not depend
-// on the rows owed to other destinations.
+// sqlDueNow holds for an outbox row o that is pending and not before its
+// next attempt at $3, or in flight with a lease that expired by then.
+const sqlDueNow = `((o.status = 'pending' AND o.next_attempt_at <= $3)
+		OR (o.status = 'inflight' AND o.lease_until <= $3))`
+
+// sqlClaim claims up to $4 due rows of destination $5 among its $6 oldest
+// owed rows, oldest first, in one statement. It reads those rows in id
+// order (outbox_claim, which only a statement stating that the destination
+// is not empty can use) and checks each that is due for an older owed row
+// of its key (one probe of outbox_open). After a storm, the due rows are
+// among the oldest and this is all a claim reads; when the oldest rows are
+// in flight or wait for a retry, with later rows of their keys queued
+// behind them (a destination that is down), ClaimDeliveries goes on with
+// sqlClaimHeads.
 //
 // That needs a plan made for the destination at hand. A plan made once for
 // any destination (PostgreSQL's generic plan of a prepared statement, which
@@ -67,17 +76,61 @@ const sqlClaimSet = `
 // therefore sends this statement unnamed (claimMode), planned at each call,
 // and the destination is a plain equality rather than an optional filter.
 //
-// FOR UPDATE SKIP LOCKED passes over rows another claimer is taking right
-// now, so claimers never wait for each other or take the same row. The
-// order check reads the statement's snapshot, in which a row being claimed
-// or finished by another transaction still counts as owed, so it can only
-// hold a row back, never let one overtake.
+// The ids chosen are passed to the locking scan as an array, so that it
+// probes them by primary key. FOR UPDATE SKIP LOCKED passes over rows
+// another claimer is taking right now, so claimers never wait for each
+// other or take the same row. A row another transaction changed since the
+// statement's snapshot is checked again as it is now (it is due no longer
+// once claimed, sent or dead). The order check reads the snapshot, in which
+// a row being claimed or finished by another transaction still counts as
+// owed, so it can only hold a row back, never let one overtake.
 const sqlClaim = `WITH due AS (
 		SELECT o.id FROM outbox o
-		WHERE o.destination = $5 AND o.destination <> '' AND o.status IN ('pending', 'inflight')
-			AND ` + sqlDue + `
-		ORDER BY o.id
-		LIMIT $4
+		WHERE o.id = ANY (ARRAY(
+				SELECT o.id FROM (
+					SELECT o.id, o.destination, o.key, o.status, o.next_attempt_at, o.lease_until FROM outbox o
+					WHERE o.destination = $5 AND o.destination <> '' AND o.status IN ('pending', 'inflight')
+					ORDER BY o.id
+					LIMIT $6) o
+				WHERE ` + sqlDue + `
+				ORDER BY o.id
+				LIMIT $4))
+			AND o.status IN ('pending', 'inflight') AND ` + sqlDueNow + `
+		FOR UPDATE SKIP LOCKED)` + sqlClaimSet
+
+// claimWindow is how many of a destination's oldest owed rows sqlClaim
+// reads for a claim of up to limit rows.
+func claimWindow(limit int) int { return 4*limit + 64 }
+
+// sqlClaimHeads claims up to $4 due rows of destination $5, oldest first,
+// reading one row per key of the destination: the head of each key, its
+// oldest owed row, which is the only one that may be claimed (deliveries of
+// one alert go out strictly in order). A recursive query walks the
+// destination's distinct keys on outbox_open (destination, key, id), one
+// index probe per key for the first owed row after the previous key, so
+// the claim costs the number of keys, not of rows: a destination that is
+// down owes tens of thousands of rows over a few hundred or thousand
+// alerts, and every later row of a key waits behind its head.
+//
+// Every probe is an equality on the destination, so the plan does not
+// depend on how the rows are spread over destinations, and the statement
+// is prepared once per connection. Locking is as in sqlClaim; the heads are
+// those of the snapshot.
+const sqlClaimHeads = `WITH RECURSIVE heads (key, id, status, next_attempt_at, lease_until) AS (
+		(SELECT o.key, o.id, o.status, o.next_attempt_at, o.lease_until FROM outbox o
+		WHERE o.destination = $5 AND o.status IN ('pending', 'inflight')
+		ORDER BY o.key, o.id
+		LIMIT 1)
+		UNION ALL
+		SELECT n.* FROM heads h CROSS JOIN LATERAL (
+			SELECT o.key, o.id, o.status, o.next_attempt_at, o.lease_until FROM outbox o
+			WHERE o.destination = $5 AND o.status IN ('pending', 'inflight') AND o.key > h.key
+			ORDER BY o.key, o.id
+			LIMIT 1) n),
+	due AS (
+		SELECT o.id FROM outbox o
+		WHERE o.id = ANY (ARRAY(SELECT o.id FROM heads o WHERE ` + sqlDueNow + ` ORDER BY o.id LIMIT $4))
+			AND o.status IN ('pending', 'inflight') AND ` + sqlDueNow + `
 		FOR UPDATE SKIP LOCKED)` + sqlClaimSet
 
 // sqlClaimAny is sqlClaim across all destinations: it walks every owed row
@@ -90,15 +143,47 @@ const sqlClaimAny = `WITH due AS (
 		FOR UPDATE SKIP LOCKED)` + sqlClaimSet
 
 // ClaimDeliveries implements store.Store; Limit ≤ 0 means store.DefaultLimit.
+//
+// A claim of one destination first claims the due rows among its oldest
+// (sqlClaim) and, when those are fewer than the limit, the oldest due heads
+// of its keys (sqlClaimHeads), in a second transaction: together they are
+// the oldest due rows, since those of the first statement are older than
+// any due row it did not read, and are in flight when the second one
+// reads. When the second statement fails, the rows the first one claimed
+// are returned without error.
 func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("postgres: claim: %w", err)
 	}
-	q, args := sqlClaimAny, []any{req.Owner, codec.NS(req.Now.Add(req.Lease)), codec.NS(req.Now),
-		*limitArg(req.Limit, store.DefaultLimit)}
-	if req.Destination != "" {
-		q, args = sqlClaim, append([]any{s.claimMode}, append(args, req.Destination)...)
+	limit := *limitArg(req.Limit, store.DefaultLimit)
+	args := []any{req.Owner, codec.NS(req.Now.Add(req.Lease)), codec.NS(req.Now), limit}
+	if req.Destination == "" {
+		return s.claim(ctx, sqlClaimAny, args...)
 	}
+	args = append(args, req.Destination)
+	window := claimWindow(limit)
+	if s.claimWindow != nil {
+		window = s.claimWindow(limit)
+	}
+	ds, err := s.claim(ctx, sqlClaim, append([]any{s.claimMode}, append(args, window)...)...)
+	if err != nil || len(ds) >= limit {
+		return ds, err
+	}
+	args[3] = limit - len(ds)
+	more, err := s.claim(ctx, sqlClaimHeads, args...)
+	if err != nil && len(ds) > 0 {
+		return ds, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ds = append(ds, more...)
+	slices.SortFunc(ds, func(a, b store.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	return ds, nil
+}
+
+// claim runs claim statement q and returns the rows it claimed in id order.
+func (s *Store) claim(ctx context.Context, q string, args ...any) ([]store.Delivery, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim: %w", err)
@@ -266,11 +351,16 @@ func (s *Store) PendingCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
+// sqlNextDue returns the earliest time from which an owed row may be
+// claimed, read from the first entry of outbox_due_at (migration 0004),
+// whose expression and condition it repeats.
+const sqlNextDue = `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
+	FROM outbox WHERE status IN ('pending', 'inflight')`
+
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next *int64
-	err := s.pool.QueryRow(ctx, `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
-		FROM outbox WHERE status IN ('pending', 'inflight')`).Scan(&next)
+	err := s.pool.QueryRow(ctx, sqlNextDue).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("postgres: next due: %w", err)
 	}

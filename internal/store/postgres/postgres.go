@@ -48,6 +48,8 @@ type Store struct {
 	bulkFrom int
 	// claimMode is how a claim of one destination is sent (see sqlClaim).
 	claimMode pgx.QueryExecMode
+	// claimWindow, when set, replaces the function of that name (tests).
+	claimWindow func(limit int) int
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
