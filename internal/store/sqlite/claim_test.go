@@ -24,16 +24,41 @@ const sqlDue = `SELECT o.id FROM outbox o
 // TestClaimOfOneDestinationMatchesDefinition drives an outbox of three
 // destinations and six keys through random claims, retries, deaths, sends
 // and expired leases, and checks before every claim of one destination
-// that it takes exactly the oldest due rows by the plain definition.
+// that it takes exactly the oldest due rows by the plain definition: with
+// the claim's window of oldest pending rows as in production, and with
+// windows of one row and of the limit, which leave most claims to the walk
+// of the keys' heads.
 func TestClaimOfOneDestinationMatchesDefinition(t *testing.T) {
+	for _, w := range []struct {
+		name   string
+		window func(int) int
+	}{
+		{"window=default", nil},
+		{"window=1", func(int) int { return 1 }},
+		{"window=limit", func(limit int) int { return limit }},
+	} {
+		t.Run(w.name, func(t *testing.T) { claimsMatchDefinition(t, w.window) })
+	}
+}
+
+func claimsMatchDefinition(t *testing.T, window func(int) int) {
 	s := openTemp(t)
+	s.claimWindow = window
 	ctx := t.Context()
+	dead := []int64{}
 	rng := rand.New(rand.NewPCG(7, 11))
 	dests := []string{"oncall", "cc-slack", "pd"}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	claimed := map[int64]string{} // in flight: id → owner
 	for step := range 400 {
 		now = now.Add(time.Duration(rng.IntN(3)) * time.Second) // whole seconds: leases and retries fall due exactly at a claim
+		if len(dead) > 0 && rng.IntN(8) == 0 {                  // a dead row owed again blocks the newer rows of its key
+			i := rng.IntN(len(dead))
+			if err := s.RetryDelivery(ctx, dead[i], now); err != nil {
+				t.Fatal(err)
+			}
+			dead = slices.Delete(dead, i, i+1)
+		}
 		if rng.IntN(3) == 0 {
 			key := fmt.Sprintf("q%d_sla", rng.IntN(6))
 			ep := &alert.Episode{ID: fmt.Sprintf("%s@%d", key, step), Key: key, Rule: "sla", QueueID: key[:2], Start: now}
@@ -90,7 +115,11 @@ func TestClaimOfOneDestinationMatchesDefinition(t *testing.T) {
 				o.Status, o.Error = store.StatusDead, "refused"
 			}
 			// A lapsed lease may have passed the row to the other owner.
-			if err := s.FinishDelivery(ctx, id, owner, o); err == nil || rng.IntN(2) == 0 {
+			err := s.FinishDelivery(ctx, id, owner, o)
+			if err == nil && o.Status == store.StatusDead {
+				dead = append(dead, id)
+			}
+			if err == nil || rng.IntN(2) == 0 {
 				delete(claimed, id)
 			}
 		}

@@ -57,30 +57,70 @@ const sqlClaimAny = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lea
 		LIMIT ?5)
 	RETURNING ` + deliveryCols
 
-// sqlClaim claims like sqlClaimAny, for one destination. Pending rows
-// are read oldest first from outbox_due and the search stops at the limit,
-// and rows in flight are read by lease from outbox_leased, so a claim costs
-// about what it returns, not the size of the backlog (in flight rows waiting
-// for a confirmation, or thousands pending during a storm).
+// sqlClaim claims like sqlClaimAny, for one destination, reading at most
+// ?6 of its pending rows plus one row per key, however many rows it owes.
+//
+// Pending rows are read oldest first from outbox_due, at most ?6 of them
+// (the window), and rows in flight by lease from outbox_leased. After a
+// storm the due rows are among the oldest and that is all a claim reads.
+// When the window holds fewer due rows than the limit (its oldest rows wait
+// for a retry, and later rows of their keys queue behind them, as while the
+// destination is down), the claim also walks the heads of the
+// destination's keys (each key's oldest owed row, the only one that may be
+// claimed) on outbox_open: keys finds each next key with one probe, heads
+// its oldest owed row with another. Those due are all the due rows; with
+// ?5 of them in the window, the oldest due rows are there, since the rows
+// it did not read are newer.
 const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
 	WHERE id IN (
-		SELECT id FROM (
-			SELECT id FROM (
-				SELECT o.id FROM outbox o INDEXED BY outbox_due
-				WHERE o.status = 'pending' AND o.destination = ?4 AND o.next_attempt_at <= ?3
-					AND ` + sqlFirstOwed + `
+		WITH RECURSIVE
+		win (id) AS MATERIALIZED (
+			SELECT o.id FROM (
+				SELECT o.id, o.destination, o.key, o.next_attempt_at FROM outbox o INDEXED BY outbox_due
+				WHERE o.status = 'pending' AND o.destination = ?4
 				ORDER BY o.id
-				LIMIT ?5)
+				LIMIT ?6) o
+			WHERE o.next_attempt_at <= ?3 AND ` + sqlFirstOwed + `
+			ORDER BY o.id
+			LIMIT ?5),
+		keys (key) AS (
+			SELECT (SELECT o.key FROM outbox o INDEXED BY outbox_open
+				WHERE o.destination = ?4 AND o.status IN ('pending', 'inflight')
+				ORDER BY o.key
+				LIMIT 1)
+			WHERE (SELECT count(*) FROM win) < ?5
 			UNION ALL
+			SELECT (SELECT o.key FROM outbox o INDEXED BY outbox_open
+				WHERE o.destination = ?4 AND o.status IN ('pending', 'inflight') AND o.key > k.key
+				ORDER BY o.key
+				LIMIT 1)
+			FROM keys k WHERE k.key IS NOT NULL),
+		heads (id) AS (
+			SELECT (SELECT o.id FROM outbox o INDEXED BY outbox_open
+				WHERE o.destination = ?4 AND o.key = k.key AND o.status IN ('pending', 'inflight')
+				ORDER BY o.id
+				LIMIT 1)
+			FROM keys k WHERE k.key IS NOT NULL)
+		SELECT id FROM (
+			SELECT id FROM win
+			UNION
 			SELECT id FROM (
 				SELECT o.id FROM outbox o INDEXED BY outbox_leased
 				WHERE o.status = 'inflight' AND o.destination = ?4 AND o.lease_until <= ?3
 					AND ` + sqlFirstOwed + `
 				ORDER BY o.id
-				LIMIT ?5))
+				LIMIT ?5)
+			UNION
+			SELECT o.id FROM heads h JOIN outbox o ON o.id = h.id
+			WHERE (o.status = 'pending' AND o.next_attempt_at <= ?3)
+				OR (o.status = 'inflight' AND o.lease_until <= ?3))
 		ORDER BY id
 		LIMIT ?5)
 	RETURNING ` + deliveryCols
+
+// claimWindow is how many of a destination's oldest pending rows sqlClaim
+// reads for a claim of up to limit rows.
+func claimWindow(limit int) int { return 4*limit + 64 }
 
 // ClaimDeliveries implements store.Store; Limit ≤ 0 means store.DefaultLimit.
 func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
@@ -90,11 +130,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 	now := ns(req.Now)
 	var rows *sql.Rows
 	var err error
-	args := []any{req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination, limitArg(req.Limit, store.DefaultLimit)}
+	limit := limitArg(req.Limit, store.DefaultLimit)
+	args := []any{req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination, limit}
 	if req.Destination == "" {
 		rows, err = s.w.QueryContext(ctx, sqlClaimAny, args...)
 	} else {
-		rows, err = s.stmts.claim.QueryContext(ctx, args...)
+		window := claimWindow(limit)
+		if s.claimWindow != nil {
+			window = s.claimWindow(limit)
+		}
+		rows, err = s.stmts.claim.QueryContext(ctx, append(args, window)...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
@@ -313,11 +358,16 @@ func (s *Store) PendingCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
+// sqlNextDue returns the earliest time from which an owed row may be
+// claimed, the first entry of outbox_due_at (migration 0004), whose
+// expression and condition it repeats.
+const sqlNextDue = `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
+	FROM outbox INDEXED BY outbox_due_at WHERE status IN ('pending', 'inflight')`
+
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT MIN(CASE status WHEN 'pending' THEN next_attempt_at ELSE lease_until END)
-		FROM outbox INDEXED BY outbox_open WHERE status IN ('pending', 'inflight')`).Scan(&next)
+	err := s.r.QueryRowContext(ctx, sqlNextDue).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: next due: %w", err)
 	}

@@ -43,6 +43,8 @@ type Store struct {
 	r     *sql.DB // read-only connections
 	ckpt  *checkpointer
 	stmts stmts
+	// claimWindow, when set, replaces the function of that name (tests).
+	claimWindow func(limit int) int
 
 	closeOnce sync.Once
 	closeErr  error
