@@ -112,6 +112,11 @@ type Notifier struct {
 	// recoverStorm) to the summary found in the channel, so that it is
 	// searched for once.
 	recovered map[string]msgRef
+
+	noteMu      sync.Mutex
+	noteLoaded  bool        // note and notePosting hold the storm note
+	note        stormMarker // the storm note (see stormNote)
+	notePosting bool
 }
 
 var (

@@ -87,10 +87,47 @@ func (n *Notifier) markStormPost(ctx context.Context, ds []store.Delivery, idx [
 	slices.Sort(ids)
 	at := n.now()
 	id := fmt.Sprintf("%d-%d", ids[0], at.UnixNano())
-	if err := n.journal.Put(ctx, stormNoteName, formatStormMarker(at, id, ids)); err != nil {
+	note := formatStormMarker(at, id, ids)
+	if err := n.journal.Put(ctx, stormNoteName, note); err != nil {
 		return nil, &notify.Error{Reason: "write the storm summary's post marker", Retryable: true, Err: err}
 	}
+	n.setStormNote(note)
 	return stormMeta(id), nil
+}
+
+// The storm note is read from the journal once per notifier and then kept
+// in memory with the notifier's own writes: only the process that sends
+// writes it (one leader at a time, and a replica that loses the lead
+// exits), so after that first read nobody else changes it. That spares
+// every delivery without a message a read of the store.
+
+// setStormNote records the note as this notifier wrote it.
+func (n *Notifier) setStormNote(v string) {
+	m, posting := parseStormMarker(v)
+	n.noteMu.Lock()
+	defer n.noteMu.Unlock()
+	n.note, n.notePosting, n.noteLoaded = m, posting, true
+}
+
+// stormNote returns the storm note, read from the journal the first time.
+func (n *Notifier) stormNote(ctx context.Context) (stormMarker, bool, error) {
+	n.noteMu.Lock()
+	if n.noteLoaded {
+		defer n.noteMu.Unlock()
+		return n.note, n.notePosting, nil
+	}
+	n.noteMu.Unlock()
+	val, _, _, err := n.journal.Get(ctx, stormNoteName)
+	if err != nil {
+		return stormMarker{}, false, err
+	}
+	m, posting := parseStormMarker(val)
+	n.noteMu.Lock()
+	defer n.noteMu.Unlock()
+	if !n.noteLoaded { // unless a write of ours came first
+		n.note, n.notePosting, n.noteLoaded = m, posting, true
+	}
+	return n.note, n.notePosting, nil
 }
 
 // clearStormPost records that Slack refused the summary post: nothing was
@@ -98,7 +135,9 @@ func (n *Notifier) markStormPost(ctx context.Context, ds []store.Delivery, idx [
 func (n *Notifier) clearStormPost(ctx context.Context) {
 	if err := n.journal.Put(ctx, stormNoteName, "refused"); err != nil {
 		n.cfg.Logger.Warn("slack: clearing the storm summary's post marker failed", "destination", n.cfg.Name, "err", err)
+		return
 	}
+	n.setStormNote("refused")
 }
 
 // recoverStorm finds, among the deliveries ds[loose] that have no message
@@ -111,14 +150,10 @@ func (n *Notifier) recoverStorm(ctx context.Context, ds []store.Delivery, loose 
 	if n.journal == nil || n.threshold <= 0 || len(loose) == 0 {
 		return msgRef{}, nil, nil
 	}
-	val, _, ok, err := n.journal.Get(ctx, stormNoteName)
+	m, posting, err := n.stormNote(ctx)
 	if err != nil {
 		return msgRef{}, loose, &notify.Error{Reason: "read the storm summary's post marker", Retryable: true, Err: err}
 	}
-	if !ok {
-		return msgRef{}, nil, nil
-	}
-	m, posting := parseStormMarker(val)
 	if !posting {
 		return msgRef{}, nil, nil
 	}

@@ -57,20 +57,65 @@ const sqlClaimAny = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lea
 		LIMIT ?5)
 	RETURNING ` + deliveryCols
 
+// sqlClaimWindow claims like sqlClaimAny, for one destination, reading at
+// most ?6 of its pending rows (the window, oldest first from outbox_due)
+// and its rows in flight by lease (outbox_leased) older than the first
+// pending row past the window, so that what it claims are the oldest due
+// rows below that row. After a storm, and
+// whenever little is owed, the due rows are all there: this short
+// statement is the whole claim. (The SQLite driver compiles a statement's
+// text at each run, so the common claim is kept short.) When it finds
+// fewer due rows than the limit while more rows are pending than the
+// window holds, ClaimDeliveries goes on with sqlClaim.
+const sqlClaimWindow = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+	WHERE id IN (
+		SELECT id FROM (
+			SELECT id FROM (
+				SELECT o.id FROM (
+					SELECT o.id, o.destination, o.key, o.next_attempt_at FROM outbox o INDEXED BY outbox_due
+					WHERE o.status = 'pending' AND o.destination = ?4
+					ORDER BY o.id
+					LIMIT ?6) o
+				WHERE o.next_attempt_at <= ?3 AND ` + sqlFirstOwed + `
+				ORDER BY o.id
+				LIMIT ?5)
+			UNION ALL
+			SELECT id FROM (
+				SELECT o.id FROM outbox o INDEXED BY outbox_leased
+				WHERE o.status = 'inflight' AND o.destination = ?4 AND o.lease_until <= ?3
+					AND o.id < coalesce((SELECT p.id FROM outbox p INDEXED BY outbox_due
+						WHERE p.status = 'pending' AND p.destination = ?4
+						ORDER BY p.id
+						LIMIT 1 OFFSET ?6), 9223372036854775807)
+					AND ` + sqlFirstOwed + `
+				ORDER BY o.id
+				LIMIT ?5))
+		ORDER BY id
+		LIMIT ?5)
+	RETURNING ` + deliveryCols
+
+// sqlPendingBeyond reports whether destination ?1 has more than ?2 pending
+// rows.
+const sqlPendingBeyond = `SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_due
+	WHERE status = 'pending' AND destination = ?1 ORDER BY id LIMIT 1 OFFSET ?2)`
+
 // sqlClaim claims like sqlClaimAny, for one destination, reading at most
 // ?6 of its pending rows plus one row per key, however many rows it owes.
 //
 // Pending rows are read oldest first from outbox_due, at most ?6 of them
 // (the window), and rows in flight by lease from outbox_leased. After a
 // storm the due rows are among the oldest and that is all a claim reads.
-// When the window holds fewer due rows than the limit (its oldest rows wait
-// for a retry, and later rows of their keys queue behind them, as while the
-// destination is down), the claim also walks the heads of the
-// destination's keys (each key's oldest owed row, the only one that may be
+// When the window holds fewer due rows than the limit and did not hold
+// every pending row (its oldest rows wait for a retry, and later rows of
+// their keys queue behind them, as while the destination is down), the
+// claim also walks the heads of the destination's keys (each key's oldest owed row, the only one that may be
 // claimed) on outbox_open: keys finds each next key with one probe, heads
 // its oldest owed row with another. Those due are all the due rows; with
 // ?5 of them in the window, the oldest due rows are there, since the rows
-// it did not read are newer.
+// it did not read are newer. When the window held every pending row, every
+// due pending head was in it and the expired leases are read apart, so the
+// walk, whose cost is the number of keys owed (rows in flight included:
+// thousands while OpsGenie confirms a storm's creates), is skipped.
 const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
 	WHERE id IN (
 		WITH RECURSIVE
@@ -89,6 +134,10 @@ const sqlClaim = `UPDATE outbox SET status = 'inflight', claimed_by = ?1, lease_
 				ORDER BY o.key
 				LIMIT 1)
 			WHERE (SELECT count(*) FROM win) < ?5
+				AND EXISTS (SELECT 1 FROM outbox o INDEXED BY outbox_due
+					WHERE o.status = 'pending' AND o.destination = ?4
+					ORDER BY o.id
+					LIMIT 1 OFFSET ?6)
 			UNION ALL
 			SELECT (SELECT o.key FROM outbox o INDEXED BY outbox_open
 				WHERE o.destination = ?4 AND o.status IN ('pending', 'inflight') AND o.key > k.key
@@ -127,20 +176,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
-	now := ns(req.Now)
-	var rows *sql.Rows
-	var err error
 	limit := limitArg(req.Limit, store.DefaultLimit)
-	args := []any{req.Owner, ns(req.Now.Add(req.Lease)), now, req.Destination, limit}
-	if req.Destination == "" {
-		rows, err = s.w.QueryContext(ctx, sqlClaimAny, args...)
-	} else {
-		window := claimWindow(limit)
-		if s.claimWindow != nil {
-			window = s.claimWindow(limit)
-		}
-		rows, err = s.stmts.claim.QueryContext(ctx, append(args, window)...)
+	args := []any{req.Owner, ns(req.Now.Add(req.Lease)), ns(req.Now), req.Destination, limit}
+	if req.Destination != "" {
+		return s.claimDestination(ctx, args, limit)
 	}
+	rows, err := s.w.QueryContext(ctx, sqlClaimAny, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
@@ -148,11 +189,73 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
+	return s.claimed(ds), nil
+}
+
+// claimDestination claims up to limit due rows of one destination: those
+// of its window (sqlClaimWindow) and, when they are fewer than limit while
+// more rows are pending than the window holds, the oldest due heads of its
+// keys (sqlClaim). The rows of the first statement are older than any due
+// row it did not read and are in flight when the second one reads.
+func (s *Store) claimDestination(ctx context.Context, args []any, limit int) ([]store.Delivery, error) {
+	window := claimWindow(limit)
+	if s.claimWindow != nil {
+		window = s.claimWindow(limit)
+	}
+	args = append(args, window)
+	rows, err := s.stmts.claimWindow.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	if len(ds) < limit {
+		// The rows just claimed left the pending rows; what the window
+		// did not hold is pending beyond window-len(ds) now (or beyond
+		// more, when some of them were leased: then the walk runs for
+		// nothing, which is only a cost).
+		more, err := s.claimHeads(ctx, args, max(window-len(ds), 0), limit-len(ds))
+		if err != nil && len(ds) == 0 {
+			return nil, err
+		}
+		// After a failure the rows claimed so far still go out; the next
+		// claim walks the heads again.
+		ds = append(ds, more...)
+	}
+	return s.claimed(ds), nil
+}
+
+// claimHeads runs sqlClaim for up to n rows when the destination has more
+// than seen pending rows.
+func (s *Store) claimHeads(ctx context.Context, args []any, seen, n int) ([]store.Delivery, error) {
+	var beyond bool
+	if err := s.stmts.pendingBeyond.QueryRowContext(ctx, args[3], seen).Scan(&beyond); err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	if !beyond {
+		return nil, nil
+	}
+	args[4] = n
+	rows, err := s.stmts.claim.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	return ds, nil
+}
+
+// claimed sorts claimed rows oldest first and notes the write.
+func (s *Store) claimed(ds []store.Delivery) []store.Delivery {
 	slices.SortFunc(ds, func(a, b store.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	if len(ds) > 0 {
 		s.ckpt.committed()
 	}
-	return ds, nil
+	return ds
 }
 
 // sqlFinish records an attempt's outcome on a delivery claimed by ?7, and

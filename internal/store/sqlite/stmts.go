@@ -15,6 +15,8 @@ type stmts struct {
 	upsSeries     *sql.Stmt
 	upsEpisode    *sql.Stmt
 	claim         *sql.Stmt
+	claimWindow   *sql.Stmt
+	pendingBeyond *sql.Stmt
 	finish        *sql.Stmt
 	insAttempt    *sql.Stmt
 	putRef        *sql.Stmt
@@ -48,6 +50,8 @@ func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.upsSeries, sqlUpsSeries},
 		{&s.upsEpisode, sqlUpsEpisode},
 		{&s.claim, sqlClaim},
+		{&s.claimWindow, sqlClaimWindow},
+		{&s.pendingBeyond, sqlPendingBeyond},
 		{&s.finish, sqlFinish},
 		{&s.insAttempt, sqlInsAttempt},
 		{&s.putRef, sqlPutRef},
@@ -63,7 +67,7 @@ func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insTransition, s.insOutbox, s.upsSeries, s.upsEpisode, s.claim, s.finish, s.insAttempt, s.putRef} {
+	for _, st := range []*sql.Stmt{s.insTransition, s.insOutbox, s.upsSeries, s.upsEpisode, s.claim, s.claimWindow, s.pendingBeyond, s.finish, s.insAttempt, s.putRef} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
