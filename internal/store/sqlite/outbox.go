@@ -20,7 +20,12 @@ const deliveryCols = `id, destination, key, episode_id, action,
 	(SELECT data FROM transitions WHERE transitions.id = outbox.transition_id), status, attempts,
 	next_attempt_at, last_error, claimed_by, lease_until, created_at, updated_at, sent_at`
 
-func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
+// scanDeliveries reads the deliveries of a query's rows; it takes the
+// query's error too, so that a call reads scanDeliveries(db.Query(…)).
+func scanDeliveries(rows *sql.Rows, err error) ([]store.Delivery, error) {
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
 	var out []store.Delivery
 	for rows.Next() {
@@ -181,11 +186,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, req store.ClaimRequest) ([]
 	if req.Destination != "" {
 		return s.claimDestination(ctx, args, limit)
 	}
-	rows, err := s.w.QueryContext(ctx, sqlClaimAny, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim: %w", err)
-	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(s.w.QueryContext(ctx, sqlClaimAny, args...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
@@ -203,11 +204,7 @@ func (s *Store) claimDestination(ctx context.Context, args []any, limit int) ([]
 		window = s.claimWindow(limit)
 	}
 	args = append(args, window)
-	rows, err := s.stmts.claimWindow.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim: %w", err)
-	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(s.stmts.claimWindow.QueryContext(ctx, args...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
@@ -238,11 +235,7 @@ func (s *Store) claimHeads(ctx context.Context, args []any, seen, n int) ([]stor
 		return nil, nil
 	}
 	args[4] = n
-	rows, err := s.stmts.claim.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim: %w", err)
-	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(s.stmts.claim.QueryContext(ctx, args...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
@@ -388,11 +381,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limitArg(f.Limit, store.DefaultLimit))
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list deliveries: %w", err)
-	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(s.r.QueryContext(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list deliveries: %w", err)
 	}
