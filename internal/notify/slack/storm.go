@@ -129,7 +129,10 @@ func (n *Notifier) NotifyBatch(ctx context.Context, ds []store.Delivery, prev []
 	// Deliveries an earlier attempt showed in a summary whose handle was
 	// lost join that summary again.
 	found, adopted, ferr := n.recoverStorm(ctx, ds, loose)
-	skip := make(map[int]bool, len(adopted))
+	var skip map[int]bool // nil, and read as empty, unless a summary was found
+	if len(adopted) > 0 {
+		skip = make(map[int]bool, len(adopted))
+	}
 	for _, i := range adopted {
 		skip[i] = true
 		if ferr != nil {
